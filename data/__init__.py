@@ -1,0 +1,1 @@
+"""Zhili's store: schema, connection, demo generator and import."""

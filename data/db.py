@@ -1,0 +1,99 @@
+"""Where the store is and how to connect to it: one configuration path for app, CLI and tests.
+
+The database URL is chosen by, in order: an explicit URL (``--db``), the environment
+variable ``ZHILI_DB_URL``, ``.streamlit/secrets.toml`` ``[connections.sql] url``, and the
+embedded default ``sqlite:///data/zhili.db`` (relative to the project folder).
+"""
+from __future__ import annotations
+
+import os
+import tomllib
+from datetime import datetime
+from functools import lru_cache
+from pathlib import Path
+
+from sqlalchemy import Engine, create_engine, event, func, inspect, select
+from sqlalchemy.engine import make_url
+
+from data.schema import import_log, metadata
+
+ROOT = Path(__file__).resolve().parent.parent
+SECRETS_FILE = ROOT / ".streamlit" / "secrets.toml"
+DEFAULT_URL = f"sqlite:///{ROOT / 'data' / 'zhili.db'}"
+ENV_VAR = "ZHILI_DB_URL"
+
+
+def resolve_url(explicit: str | None = None) -> str:
+    """The database URL by precedence: explicit > environment > secrets file > default."""
+    if explicit:
+        return explicit
+    if os.environ.get(ENV_VAR):
+        return os.environ[ENV_VAR]
+    if SECRETS_FILE.exists():
+        with SECRETS_FILE.open("rb") as fh:
+            url = tomllib.load(fh).get("connections", {}).get("sql", {}).get("url")
+        if url:
+            return url
+    return DEFAULT_URL
+
+
+def _normalise(url: str) -> str:
+    """Pick the drivers we ship and make MySQL speak utf8mb4."""
+    u = make_url(url)
+    if u.drivername in ("postgresql", "postgres"):
+        u = u.set(drivername="postgresql+psycopg")
+    elif u.drivername in ("mysql", "mariadb"):
+        u = u.set(drivername="mysql+pymysql")
+    if u.get_backend_name() in ("mysql", "mariadb") and "charset" not in u.query:
+        u = u.update_query_dict({"charset": "utf8mb4"})
+    return u.render_as_string(hide_password=False)
+
+
+def _sqlite_pragmas(dbapi_conn, _record) -> None:
+    cur = dbapi_conn.cursor()
+    cur.execute("PRAGMA journal_mode=WAL")
+    cur.execute("PRAGMA synchronous=NORMAL")
+    cur.execute("PRAGMA foreign_keys=OFF")
+    cur.close()
+
+
+@lru_cache(maxsize=8)
+def get_engine(url: str | None = None) -> Engine:
+    """An engine for the resolved URL (one per URL per process)."""
+    url = _normalise(resolve_url(url))
+    u = make_url(url)
+    if u.get_backend_name() == "sqlite":
+        if u.database and u.database != ":memory:":
+            Path(u.database).parent.mkdir(parents=True, exist_ok=True)
+        engine = create_engine(url)
+        event.listen(engine, "connect", _sqlite_pragmas)
+        return engine
+    return create_engine(url, pool_pre_ping=True)
+
+
+def create_schema(engine: Engine) -> None:
+    metadata.create_all(engine)
+
+
+def drop_schema(engine: Engine) -> None:
+    metadata.drop_all(engine)
+
+
+def has_data(engine: Engine) -> bool:
+    """True when the schema exists and at least one import or demo run is logged."""
+    if not inspect(engine).has_table("import_log"):
+        return False
+    with engine.connect() as conn:
+        return conn.execute(select(func.count()).select_from(import_log)).scalar_one() > 0
+
+
+def data_as_of(engine: Engine) -> datetime | None:
+    """The store's 数据截至: the newest export time, or import time where none was given."""
+    if not inspect(engine).has_table("import_log"):
+        return None
+    stamp = func.coalesce(import_log.c.exported_at, import_log.c.imported_at)
+    with engine.connect() as conn:
+        value = conn.execute(select(func.max(stamp))).scalar_one_or_none()
+    if isinstance(value, str):  # SQLite returns text from max() over a coalesce
+        value = datetime.fromisoformat(value)
+    return value

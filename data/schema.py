@@ -1,0 +1,239 @@
+"""The analytics store's schema (SQLAlchemy Core), with the canonical names of DATA.md.
+
+Every table of ../shared/spec/DATA.md is here under its canonical English name and column
+names, so the store can be queried directly. Conventions that keep SQLite, PostgreSQL and
+MariaDB/MySQL identical:
+
+- timestamps are naive local time (Asia/Shanghai) with whole seconds (MySQL DATETIME
+  keeps no fraction by default);
+- months are ``'YYYY-MM'`` strings, which compare and sort correctly as text everywhere;
+- money is ``Numeric(12, 2)``;
+- MySQL tables are ``utf8mb4`` with a binary collation, so grouping and equality on
+  Chinese text behave as on the other two databases.
+
+``import_log`` is Zhili's own table: one row per import or demo generation; the newest
+export (or import) time in it is the store's 数据截至.
+"""
+from __future__ import annotations
+
+from sqlalchemy import (
+    Boolean, Column, Date, DateTime, Float, Index, Integer, MetaData, Numeric, String,
+    Table, Text,
+)
+
+MYSQL = {"mysql_charset": "utf8mb4", "mysql_collate": "utf8mb4_bin"}
+metadata = MetaData()
+
+ID = 40  # identifiers from source systems
+NAME = 60
+MONTH = 7  # 'YYYY-MM'
+
+
+def _str(name: str, length: int = NAME, **kw) -> Column:
+    return Column(name, String(length), **kw)
+
+
+communities = Table(
+    "communities", metadata,
+    _str("name", primary_key=True),
+    _str("kind", 10),
+    Column("population", Integer),
+    Column("households", Integer),
+    **MYSQL,
+)
+
+grids = Table(
+    "grids", metadata,
+    _str("grid_id", ID, primary_key=True),
+    _str("name"),
+    _str("community", nullable=False),
+    Index("ix_grids_community", "community"),
+    **MYSQL,
+)
+
+cadres = Table(
+    "cadres", metadata,
+    _str("cadre_id", ID, primary_key=True),
+    _str("name", 30),
+    _str("role", 10),
+    _str("community"),
+    _str("grid_id", ID),
+    Column("joined_on", Date),
+    Column("left_on", Date),
+    Index("ix_cadres_community", "community"),
+    **MYSQL,
+)
+
+cases = Table(
+    "cases", metadata,
+    _str("case_id", ID, primary_key=True),
+    Column("reported_at", DateTime, nullable=False),
+    _str("channel", 20),
+    _str("category", 30),
+    _str("community", nullable=False),
+    _str("grid_id", ID),
+    _str("handler_id", ID),
+    Column("responded_at", DateTime),
+    Column("deadline_at", DateTime),
+    Column("closed_at", DateTime),
+    _str("status", 20),
+    _str("resolution_level", 10),
+    Column("callback_resolved", Boolean),
+    _str("satisfaction", 10),
+    Column("summary", Text),
+    Index("ix_cases_reported_at", "reported_at"),
+    Index("ix_cases_community_reported_at", "community", "reported_at"),
+    Index("ix_cases_closed_at", "closed_at"),
+    Index("ix_cases_handler_id", "handler_id"),
+    **MYSQL,
+)
+
+petitions = Table(
+    "petitions", metadata,
+    _str("petition_id", ID, primary_key=True),
+    Column("received_at", DateTime, nullable=False),
+    _str("form", 10),
+    _str("category", 30),
+    _str("community", nullable=False),
+    Column("persons", Integer),
+    Column("is_repeat", Boolean),
+    Column("is_leapfrog", Boolean),
+    Column("deadline_at", DateTime),
+    Column("closed_at", DateTime),
+    Index("ix_petitions_received_at", "received_at"),
+    Index("ix_petitions_community", "community"),
+    **MYSQL,
+)
+
+incidents = Table(
+    "incidents", metadata,
+    _str("incident_id", ID, primary_key=True),
+    Column("occurred_at", DateTime, nullable=False),
+    _str("category", 20),
+    _str("subtype", 30),
+    _str("community", nullable=False),
+    Column("is_valid", Boolean, nullable=False, default=True),
+    Column("lat", Float),
+    Column("lon", Float),
+    Index("ix_incidents_occurred_at", "occurred_at"),
+    Index("ix_incidents_community", "community"),
+    **MYSQL,
+)
+
+attendance = Table(
+    "attendance", metadata,
+    _str("cadre_id", ID, primary_key=True),
+    Column("day", Date, primary_key=True),
+    Column("check_in_at", DateTime),
+    Column("check_out_at", DateTime),
+    Column("lat", Float),
+    Column("lon", Float),
+    Index("ix_attendance_day", "day"),
+    **MYSQL,
+)
+
+worklogs = Table(
+    "worklogs", metadata,
+    _str("log_id", ID, primary_key=True),
+    _str("cadre_id", ID, nullable=False),
+    Column("day", Date, nullable=False),
+    Column("created_at", DateTime),
+    Column("visits", Integer),
+    Column("issues_reported", Integer),
+    Column("content", Text),
+    Index("ix_worklogs_day", "day"),
+    Index("ix_worklogs_cadre_day", "cadre_id", "day"),
+    **MYSQL,
+)
+
+benefit_recipients = Table(
+    "benefit_recipients", metadata,
+    _str("recipient_id", ID, primary_key=True),
+    _str("person_key", 64),
+    _str("household_id", ID),
+    _str("program", 20, nullable=False),
+    _str("community", nullable=False),
+    _str("start_month", MONTH, nullable=False),
+    _str("end_month", MONTH),
+    Column("monthly_amount", Numeric(12, 2)),
+    Index("ix_benefit_recipients_program", "program", "start_month"),
+    Index("ix_benefit_recipients_community", "community"),
+    **MYSQL,
+)
+
+benefit_payments = Table(
+    "benefit_payments", metadata,
+    _str("recipient_id", ID, primary_key=True),
+    _str("month", MONTH, primary_key=True),
+    Column("amount", Numeric(12, 2)),
+    Index("ix_benefit_payments_month", "month"),
+    **MYSQL,
+)
+
+relief_grants = Table(
+    "relief_grants", metadata,
+    _str("grant_id", ID, primary_key=True),
+    _str("person_key", 64),
+    _str("community", nullable=False),
+    Column("granted_on", Date, nullable=False),
+    Column("amount", Numeric(12, 2)),
+    _str("reason", 100),
+    Index("ix_relief_grants_granted_on", "granted_on"),
+    **MYSQL,
+)
+
+insurance_enrolment = Table(
+    "insurance_enrolment", metadata,
+    _str("community", primary_key=True),
+    Column("year", Integer, primary_key=True, autoincrement=False),
+    Column("required", Integer),
+    Column("enrolled", Integer),
+    **MYSQL,
+)
+
+benefit_standards = Table(
+    "benefit_standards", metadata,
+    Column("year", Integer, primary_key=True, autoincrement=False),
+    _str("program", 20, primary_key=True),
+    Column("monthly_amount", Numeric(12, 2)),
+    **MYSQL,
+)
+
+import_log = Table(
+    "import_log", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    _str("table_name", 40, nullable=False),
+    _str("file_name", 255),
+    _str("source", 10, nullable=False),  # 'demo' or 'import'
+    Column("imported_at", DateTime, nullable=False),
+    Column("exported_at", DateTime),
+    Column("inserted", Integer, nullable=False, default=0),
+    Column("updated", Integer, nullable=False, default=0),
+    Column("rejected", Integer, nullable=False, default=0),
+    _str("imported_by", NAME),
+    **MYSQL,
+)
+
+# The data tables of DATA.md, in an order that respects references (for demo and import).
+DATA_TABLES: dict[str, Table] = {
+    t.name: t for t in (
+        communities, grids, cadres, cases, petitions, incidents, attendance, worklogs,
+        benefit_recipients, benefit_payments, relief_grants, insurance_enrolment,
+        benefit_standards,
+    )
+}
+
+# Each table's cohort or record date: the data page's date range and freshness use it.
+RECORD_DATE: dict[str, str] = {
+    "cadres": "joined_on",
+    "cases": "reported_at",
+    "petitions": "received_at",
+    "incidents": "occurred_at",
+    "attendance": "day",
+    "worklogs": "day",
+    "benefit_recipients": "start_month",
+    "benefit_payments": "month",
+    "relief_grants": "granted_on",
+    "insurance_enrolment": "year",
+    "benefit_standards": "year",
+}

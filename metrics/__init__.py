@@ -1,0 +1,1 @@
+"""Zhili's KPIs: pure functions of (engine, period, scope, as_of, settings), no Streamlit."""
