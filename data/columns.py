@@ -231,4 +231,9 @@ def classify_header(table: str, header: object, extra: dict[str, str] | None = N
             return ID_NUMBER
         if candidate in {normalise_header(x) for x in PHONE_HEADERS}:
             return PHONE
+    # headers that merely contain an ID-number or phone word (负责人电话, 申请人身份证号码)
+    if any(w in h for w in ("身份证", "证件号", "idnumber", "id_number", "idcard")):
+        return ID_NUMBER
+    if any(w in h for w in ("电话", "手机", "phone", "mobile")):
+        return PHONE
     return None

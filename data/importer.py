@@ -41,6 +41,7 @@ import csv
 import hashlib
 import hmac
 import io
+import math
 import os
 import re
 import tomllib
@@ -614,6 +615,14 @@ def _norm(kind: str, v):
     return v
 
 
+def _same(kind: str, new, stored) -> bool:
+    a, b = _norm(kind, new), _norm(kind, stored)
+    if kind == "float" and a is not None and b is not None:
+        # MySQL/MariaDB FLOAT is single precision and comes back with 6 significant digits
+        return math.isclose(a, b, rel_tol=1e-5, abs_tol=1e-9)
+    return a == b
+
+
 def _pk(spec: TableSpec, values: dict) -> tuple:
     return tuple(values[c] for c in spec.primary_key)
 
@@ -645,7 +654,7 @@ def _write_chunk(conn, spec: TableSpec, columns: list[str], rows: list[dict], re
                     full[name] = default
             inserts.append(full)
             continue
-        changed = any(_norm(spec.columns[c].kind, r[c]) != _norm(spec.columns[c].kind, rec[c])
+        changed = any(not _same(spec.columns[c].kind, r[c], rec[c])
                       for c in columns if c not in spec.primary_key)
         if changed:
             updates.append(r)
