@@ -123,8 +123,7 @@ def load_cube(engine: Engine, q: Query) -> tuple[pd.DataFrame, np.ndarray, np.nd
         rows = conn.execute(_cube_statement(q)).all()
         cube = pd.DataFrame(rows, columns=list(DIMENSIONS) + COUNTS)
         cube[COUNTS] = cube[COUNTS].astype("int64")
-        raw_keys = list(zip(*(cube[d] for d in DIMENSIONS)))
-        index = {k: i for i, k in enumerate(raw_keys)}
+        index = {tuple(row[:len(DIMENSIONS)]): i for i, row in enumerate(rows)}
         cube_idx, seconds = [], []
         result = conn.execute(_durations_statement(q).execution_options(yield_per=50_000))
         for part in result.partitions():

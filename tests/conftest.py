@@ -96,3 +96,11 @@ def engine(request, server_urls, tmp_path):
     yield eng
     if request.param != "sqlite":
         drop_schema(eng)
+
+
+@pytest.fixture(scope="session")
+def demo_url(tmp_path_factory):
+    """URL of a seed-7 demo store (SQLite) up to tests.demo_store.UNTIL."""
+    from tests.demo_store import build
+
+    return build(tmp_path_factory.mktemp("demo"))

@@ -1,0 +1,60 @@
+"""智理 Zhili — entrypoint: page frame, first-start demo store, navigation.
+
+Run with ``streamlit run dashboard.py``. Pages live in pages/ and are listed here
+explicitly (st.navigation does not discover them). Each page draws the shared sidebar
+filters through pages.common.current_filters(), so a page also works when Streamlit runs
+it on its own (AppTest, or a first visit by direct link).
+"""
+from __future__ import annotations
+
+import streamlit as st
+
+from data.db import get_engine, has_data, resolve_url
+
+st.set_page_config(page_title="智理 · 南城街道社区治理指标", page_icon=":material/monitoring:",
+                   layout="wide", initial_sidebar_state="expanded")
+
+
+def ensure_store() -> None:
+    """On first start (no database or an empty one) build the demo store, showing progress."""
+    engine = get_engine()
+    if has_data(engine):
+        return
+    from data.demo import generate
+
+    st.title("智理 · 首次启动")
+    st.info(f"未找到数据, 正在生成演示数据(南城街道, 2018 年至今)…\n\n数据库: {resolve_url()}")
+    bar = st.progress(0.0, text="准备中…")
+    generate(engine, progress=lambda frac, msg: bar.progress(min(frac, 1.0), text=msg))
+    bar.empty()
+    st.cache_data.clear()
+    st.rerun()
+
+
+ensure_store()
+
+PAGES = {
+    "领导驾驶舱": [
+        st.Page("pages/cockpit.py", title="总览", icon=":material/dashboard:", default=True,
+                url_path="overview"),
+    ],
+    "专题分析": [
+        st.Page("pages/cases.py", title="诉求办理", icon=":material/assignment_turned_in:",
+                url_path="cases"),
+    ],
+    "大屏": [
+        st.Page("pages/bigscreen.py", title="指挥中心大屏", icon=":material/tv:",
+                url_path="bigscreen"),
+    ],
+    "数据与口径": [
+        st.Page("pages/glossary.py", title="指标口径", icon=":material/menu_book:",
+                url_path="glossary"),
+        st.Page("pages/data_status.py", title="数据管理", icon=":material/database:",
+                url_path="data"),
+    ],
+}
+
+page = st.navigation(PAGES)
+if page.url_path != "bigscreen":
+    st.sidebar.markdown("### 智理 · 南城街道")
+page.run()

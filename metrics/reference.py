@@ -1,0 +1,136 @@
+"""An independent, plain-pandas implementation of the ``cases.*`` KPIs of KPI.md.
+
+It exists to check ``metrics.cases`` (which works in SQL) and as the load-everything
+baseline of the city-scale benchmark (``data/bench.py``). It is written straight from the
+definitions, one case per row, with no SQL and no sharing of code with ``metrics.cases``
+beyond the settings object: any disagreement between the two is a bug in one of them.
+
+``cases_kpis_pandas(df, as_of, settings, by, period=None, scope=())`` takes case rows as
+read from the store (``SELECT *``; timestamps as datetimes or as the text SQLite returns,
+``callback_resolved`` as bool or 0/1) and returns ``{"kpis": {...}, "groups": {dim:
+{unit: {...}}}}`` with the same keys as ``metrics.cases.compute``. Without ``period`` every
+row reported by as_of is in the cohort and the overdue backlog is counted among ``df``;
+with ``period`` the cohort is the rows reported in it, and ``df`` should also hold every
+earlier case still open at as_of (the backlog is not a cohort figure).
+"""
+from __future__ import annotations
+
+from datetime import datetime
+
+import numpy as np
+import pandas as pd
+
+DIMENSIONS = ("community", "grid", "category", "channel", "month")
+MISSING = "未填"
+
+
+def _ts(series: pd.Series) -> pd.Series:
+    return pd.to_datetime(series, format="mixed") if series.dtype == object else \
+        pd.to_datetime(series)
+
+
+def _truthy(series: pd.Series) -> pd.Series:
+    """True where the value is true (bool True or 1), False for false, 0 and NULL."""
+    return series.astype(object).where(series.notna(), False).astype(bool)
+
+
+def _rate(num, den):
+    return None if not den else num / den
+
+
+def _percentile(values: np.ndarray, q: float):
+    return None if len(values) == 0 else float(np.percentile(values, q))
+
+
+def _key(series: pd.Series) -> pd.Series:
+    s = series.astype(object).where(series.notna(), MISSING)
+    return s.where(s != "", MISSING).astype(str)
+
+
+def _kpis(g: pd.DataFrame, overdue_open, w) -> dict:
+    total = len(g)
+    closed = g["is_closed"]
+    n_closed = int(closed.sum())
+    on_time = int((closed & (g["closed_at"] <= g["deadline_at"])).sum())
+    on_time_den = int((closed & g["deadline_at"].notna()).sum()
+                      + (~closed & (g["deadline_at"] < g["as_of"])).sum())
+    hours = g.loc[closed & (g["closed_at"] >= g["reported_at"]), "hours"].to_numpy()
+    callbacks = closed & g["satisfaction"].notna()
+    n_cb = int(callbacks.sum())
+    resolved = int((callbacks & g["resolved_flag"]).sum())
+    satisfied = int((callbacks & g["satisfaction"].isin(["满意", "基本满意"])).sum())
+    responded = int(g["responded"].sum())
+    level = g["resolution_level"]
+    leveled = int((closed & level.isin(["社区", "街道", "上级"])).sum())
+    lc = int((closed & (level == "社区")).sum())
+    ls = int((closed & (level == "街道")).sum())
+    le = int((closed & (level == "上级")).sum())
+    response = _rate(responded, total)
+    resolution = _rate(resolved, n_cb)
+    satisfaction = _rate(satisfied, n_cb)
+    score = (None if response is None or resolution is None or satisfaction is None else
+             100 * (w["response"] * response + w["resolution"] * resolution
+                    + w["satisfaction"] * satisfaction))
+    return {
+        "cases.total": total,
+        "cases.closed": n_closed,
+        "cases.closure_rate": _rate(n_closed, total),
+        "cases.on_time_closed": on_time,
+        "cases.on_time_rate": _rate(on_time, on_time_den),
+        "cases.overdue_open": overdue_open,
+        "cases.median_hours_to_close": _percentile(hours, 50),
+        "cases.p90_hours_to_close": _percentile(hours, 90),
+        "cases.response_rate": response,
+        "cases.callbacks": n_cb,
+        "cases.resolution_rate": resolution,
+        "cases.satisfaction_rate": satisfaction,
+        "cases.three_rate_score": score,
+        "cases.community_level_share": _rate(lc, leveled),
+        "cases.street_level_share": _rate(lc + ls, leveled),
+        "cases.escalated_share": _rate(le, leveled),
+    }
+
+
+def cases_kpis_pandas(df: pd.DataFrame, as_of: datetime, settings, by=DIMENSIONS,
+                      period=None, scope=()) -> dict:
+    """All cases KPIs, overall and for each breakdown in ``by``, computed in pandas."""
+    df = df.copy()
+    for col in ("reported_at", "responded_at", "deadline_at", "closed_at"):
+        df[col] = _ts(df[col])
+    as_of = pd.Timestamp(as_of)
+    if scope:
+        df = df[df["community"].isin(list(scope))]
+    df = df[df["reported_at"] <= as_of]  # later cases have not happened yet
+    df["as_of"] = as_of
+    df["is_closed"] = df["closed_at"].notna() & (df["closed_at"] <= as_of)
+    df["hours"] = (df["closed_at"] - df["reported_at"]).dt.total_seconds() / 3600.0
+    response_s = settings.get_path("cases.response_hours", 24) * 3600
+    delay = (df["responded_at"] - df["reported_at"]).dt.total_seconds()
+    df["responded"] = (df["responded_at"].notna() & (df["responded_at"] <= as_of)
+                       & (delay <= int(response_s)))
+    df["resolved_flag"] = _truthy(df["callback_resolved"])
+    df["community"] = _key(df["community"])
+    df["grid"] = _key(df["grid_id"])
+    df["category"] = _key(df["category"])
+    df["channel"] = _key(df["channel"])
+    ym = df["reported_at"].dt.year * 100 + df["reported_at"].dt.month
+    df["month"] = ym.map({v: f"{v // 100:04d}-{v % 100:02d}" for v in ym.unique()})
+
+    backlog = df[~df["is_closed"] & (df["deadline_at"] < as_of)]
+    if period is not None:
+        start, end = pd.Timestamp(period.start_dt), pd.Timestamp(period.end_exclusive_dt)
+        cohort = df[(df["reported_at"] >= start) & (df["reported_at"] < end)]
+    else:
+        cohort = df
+    w = settings.get_path("cases.weights")
+    result = {"kpis": _kpis(cohort, len(backlog), w), "groups": {}}
+    for dim in by:
+        out = {}
+        overdue = {} if dim == "month" else backlog.groupby(dim).size().to_dict()
+        for unit, g in cohort.groupby(dim, sort=True):
+            out[unit] = _kpis(g, None if dim == "month" else int(overdue.get(unit, 0)), w)
+        for unit, value in overdue.items():
+            if unit not in out:
+                out[unit] = _kpis(cohort.iloc[0:0], int(value), w)
+        result["groups"][dim] = dict(sorted(out.items()))
+    return result

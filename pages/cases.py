@@ -1,0 +1,228 @@
+"""诉求办理: every cases.* KPI for the chosen period and communities — cards with 环比/同比 and
+targets, monthly trend, community league table with Wilson intervals and a grid drill-down,
+category/channel, time-to-close, resolution levels, 失分工单 and the overdue backlog."""
+from __future__ import annotations
+
+from dataclasses import replace
+
+import pandas as pd
+import streamlit as st
+
+from metrics import cases as m
+from metrics.formatting import fmt_kpi
+from metrics.registry import REGISTRY
+from pages import charts
+from pages.common import (POINT_IN_TIME, cases_for, sidebar_filters, empty_state, engine, kpi_card,
+                          page_header, settings)
+
+THEME = charts.LIGHT
+CARDS = ["cases.closure_rate", "cases.on_time_rate", "cases.response_rate",
+         "cases.resolution_rate", "cases.satisfaction_rate", "cases.three_rate_score",
+         "cases.total", "cases.overdue_open"]
+RATE_COLUMNS = {"cases.closure_rate": "closure", "cases.response_rate": "response",
+                "cases.resolution_rate": "resolution", "cases.satisfaction_rate": "satisfaction"}
+
+
+def month_frame(result: m.CaseResult) -> pd.DataFrame:
+    rows = [{"month": month, **k} for month, k in result.groups.get("month", {}).items()]
+    return pd.DataFrame(rows)
+
+
+def render_cards(result, prev, year_ago, months: pd.DataFrame) -> None:
+    targets = settings().get_path("cases.targets", {})
+    for row in (CARDS[:4], CARDS[4:]):
+        for col, key in zip(st.columns(4), row):
+            trend = None
+            if not months.empty and key not in POINT_IN_TIME:
+                trend = months[key].dropna().tolist()
+            with col:
+                kpi_card(key, result.kpis, prev.kpis, year_ago.kpis,
+                         targets.get(key.split(".", 1)[1]), trend=trend)
+
+
+def render_trend(months: pd.DataFrame) -> None:
+    with st.container(border=True):
+        st.subheader("月度趋势: 受理量与办结率", help=REGISTRY["cases.closure_rate"].definition)
+        if empty_state(months):
+            return
+        target = settings().get_path("cases.targets.closure_rate")
+        st.plotly_chart(charts.volume_and_rate(
+            months, THEME, x="month", bars="cases.total", line="cases.closure_rate",
+            bar_name="受理量", line_name="办结率", target=target), key="cases_trend")
+
+
+def _league_display(table: pd.DataFrame, unit_name: str) -> pd.DataFrame:
+    def interval(row, name):
+        lo, hi = row[f"{name}_lo"], row[f"{name}_hi"]
+        return "—" if pd.isna(lo) else f"{lo:.1%}–{hi:.1%}"
+
+    out = pd.DataFrame({
+        "排名": table["rank"].map(lambda r: "—" if pd.isna(r) else f"{int(r)}"),
+        unit_name: table["unit"],
+        "三率综合得分": table["cases.three_rate_score"],
+        "受理量": table["cases.total"],
+        "办结率": table["cases.closure_rate"],
+        "办结率95%区间": table.apply(interval, axis=1, name="closure"),
+        "响应率": table["cases.response_rate"],
+        "响应率95%区间": table.apply(interval, axis=1, name="response"),
+        "解决率": table["cases.resolution_rate"],
+        "解决率95%区间": table.apply(interval, axis=1, name="resolution"),
+        "满意率": table["cases.satisfaction_rate"],
+        "满意率95%区间": table.apply(interval, axis=1, name="satisfaction"),
+        "按期办结率": table["cases.on_time_rate"],
+        "超期未办结": table["cases.overdue_open"],
+        "说明": table["note"],
+    })
+    return out
+
+
+LEAGUE_CONFIG = {
+    "三率综合得分": st.column_config.NumberColumn(format="%.1f", help=REGISTRY[
+        "cases.three_rate_score"].definition),
+    **{name: st.column_config.NumberColumn(format="percent", help=REGISTRY[key].definition)
+       for name, key in (("办结率", "cases.closure_rate"), ("响应率", "cases.response_rate"),
+                         ("解决率", "cases.resolution_rate"), ("满意率", "cases.satisfaction_rate"),
+                         ("按期办结率", "cases.on_time_rate"))},
+}
+
+
+def render_league(result, f) -> str | None:
+    """Community league table; returns the community chosen for drill-down, if any."""
+    with st.container(border=True):
+        st.subheader("社区排名(按三率综合得分)", help=(
+            "三率综合得分 = 100 × (响应率×权重 + 解决率×权重 + 满意率×权重)。括号内为 95% Wilson "
+            "置信区间; 受理量少于最小样本量的社区照常显示但不排名。"))
+        table = m.league_table(result, "community", settings())
+        if empty_state(table):
+            return None
+        shown = _league_display(table, "社区")
+        event = st.dataframe(shown, hide_index=True, column_config=LEAGUE_CONFIG,
+                             on_select="rerun", selection_mode="single-row",
+                             key="cases_league")
+        rows = event.selection.rows if event else []
+        chosen = shown.iloc[rows[0]]["社区"] if rows else None
+        st.caption("点击一行查看该社区各网格。")
+        return chosen
+
+
+def render_grid_drill(community: str, f) -> None:
+    with st.container(border=True):
+        st.subheader(f"{community} · 各网格")
+        sub = cases_for(replace(f, scope=(community,)), by=("grid",))
+        table = m.league_table(sub, "grid", settings())
+        if empty_state(table):
+            return
+        st.dataframe(_league_display(table, "网格"), hide_index=True,
+                     column_config=LEAGUE_CONFIG, key="cases_grid_table")
+
+
+def render_breakdowns(result) -> None:
+    left, right = st.columns(2)
+    for col, dim, title in ((left, "category", "诉求类别"), (right, "channel", "来源渠道")):
+        with col, st.container(border=True):
+            st.subheader(title)
+            groups = result.groups.get(dim, {})
+            df = pd.DataFrame([{"name": g, "total": k["cases.total"],
+                                "closure": k["cases.closure_rate"]}
+                               for g, k in groups.items() if k["cases.total"]])
+            if empty_state(df):
+                continue
+            if dim == "category":
+                st.altair_chart(charts.share_bars(df, THEME, label="name", value="total"),
+                                key=f"cases_{dim}")
+            else:
+                st.plotly_chart(charts.pie(df, THEME, label="name", value="total"),
+                                key=f"cases_{dim}")
+
+
+def render_duration_and_levels(result) -> None:
+    left, right = st.columns([3, 2])
+    with left, st.container(border=True):
+        st.subheader("办理时长分布", help=REGISTRY["cases.median_hours_to_close"].definition)
+        if result.duration_hist is None or result.duration_hist["cases"].sum() == 0:
+            st.caption("本期无已办结工单")
+        else:
+            st.plotly_chart(charts.duration_histogram(
+                result.duration_hist, THEME, median=result.kpis["cases.median_hours_to_close"],
+                p90=result.kpis["cases.p90_hours_to_close"]), key="cases_duration")
+    with right, st.container(border=True):
+        st.subheader("小事不出社区、大事不出街道",
+                     help=REGISTRY["cases.community_level_share"].definition)
+        k = result.kpis
+        community = k["cases.community_level_share"]
+        street = k["cases.street_level_share"]
+        shares = {"社区": community,
+                  "街道": None if street is None else street - community,
+                  "上级": k["cases.escalated_share"]}
+        st.plotly_chart(charts.level_shares(shares, THEME, height=160), key="cases_levels")
+        cols = st.columns(3)
+        for col, key in zip(cols, ("cases.community_level_share", "cases.street_level_share",
+                                   "cases.escalated_share")):
+            col.metric(REGISTRY[key].label, fmt_kpi(key, k[key]), help=REGISTRY[key].definition)
+
+
+def render_lost_points(f, communities: list[str]) -> None:
+    with st.container(border=True):
+        st.subheader("失分工单", help=(
+            "所选社区本期内使其三率综合得分或按期办结率失分的工单。扣分 = 该工单在各比率中所占"
+            "份额 × 100 × 权重; 所有工单扣分之和正好等于 100 减去该社区得分。"))
+        if not communities:
+            st.caption("本期无数据")
+            return
+        community = st.selectbox("社区", communities, key="cases_lost_community")
+        lost = m.lost_point_cases(engine(), f.query(), community)
+        if empty_state(lost, "该社区本期没有失分工单"):
+            return
+        shown = pd.DataFrame({
+            "工单编号": lost["case_id"], "受理时间": lost["reported_at"],
+            "类别": lost["category"], "网格": lost["grid_id"], "承办人": lost["handler"],
+            "失分原因": lost["problems"], "三率得分扣分": lost["points"],
+            "按期办结率影响(个百分点)": lost["on_time_points"],
+        })
+        st.caption(f"共 {len(shown)} 件, 三率综合得分合计扣 {lost['points'].sum():.2f} 分。")
+        st.dataframe(shown, hide_index=True, key="cases_lost_table", column_config={
+            "三率得分扣分": st.column_config.NumberColumn(format="%.2f"),
+            "按期办结率影响(个百分点)": st.column_config.NumberColumn(format="%.2f"),
+            "受理时间": st.column_config.DatetimeColumn(format="YYYY-MM-DD HH:mm")})
+
+
+def render_backlog(f) -> None:
+    with st.container(border=True):
+        st.subheader("超期未办结工单(积压)", help=REGISTRY["cases.overdue_open"].definition)
+        backlog = m.overdue_backlog(engine(), f.query())
+        if empty_state(backlog, "没有超期未办结的工单"):
+            return
+        shown = pd.DataFrame({
+            "工单编号": backlog["case_id"], "超期天数": backlog["days_overdue"],
+            "受理时间": backlog["reported_at"], "办理时限": backlog["deadline_at"],
+            "类别": backlog["category"], "社区": backlog["community"],
+            "网格": backlog["grid_id"], "承办人": backlog["handler"]})
+        st.dataframe(shown, hide_index=True, key="cases_backlog_table", column_config={
+            "超期天数": st.column_config.NumberColumn(format="%.1f 天"),
+            "受理时间": st.column_config.DatetimeColumn(format="YYYY-MM-DD HH:mm"),
+            "办理时限": st.column_config.DatetimeColumn(format="YYYY-MM-DD HH:mm")})
+
+
+def main() -> None:
+    f = sidebar_filters()
+    page_header("诉求办理", f)
+    result = cases_for(f)
+    prev = cases_for(f, f.period.previous(), by=())
+    year_ago = cases_for(f, f.period.year_earlier(), by=())
+    months = month_frame(result)
+    render_cards(result, prev, year_ago, months)
+    render_trend(months)
+    chosen = render_league(result, f)
+    if chosen:
+        render_grid_drill(chosen, f)
+    render_breakdowns(result)
+    render_duration_and_levels(result)
+    communities = [c for c, k in result.groups.get("community", {}).items() if k["cases.total"]]
+    left, right = st.columns(2)
+    with left:
+        render_lost_points(f, communities)
+    with right:
+        render_backlog(f)
+
+
+main()

@@ -1,0 +1,154 @@
+"""Chart builders shared by every page and the big screen.
+
+Each builder takes the data and a ``Theme`` and returns a plotly figure or altair chart;
+pages never hard-code colours, so the same chart renders on the light laptop pages and on
+the dark 1920×1080 big screen.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import altair as alt
+import pandas as pd
+import plotly.graph_objects as go
+
+FONT = "Noto Sans CJK SC, Source Han Sans SC, Microsoft YaHei, PingFang SC, sans-serif"
+PALETTE = ["#1f6feb", "#f08c00", "#2f9e44", "#e03131", "#7048e8", "#0c8599", "#c2255c",
+           "#5c940d", "#868e96", "#1098ad"]
+
+
+@dataclass(frozen=True)
+class Theme:
+    background: str
+    text: str
+    grid: str
+    palette: tuple[str, ...]
+    good: str
+    bad: str
+    font_size: int = 13
+
+
+LIGHT = Theme("rgba(0,0,0,0)", "#1f2328", "#e6e8eb", tuple(PALETTE), "#2f9e44", "#e03131")
+DARK = Theme("#0b1526", "#e6edf3", "#23324a", ("#4dabf7", "#ffa94d", "#69db7c", "#ff6b6b",
+                                                 "#b197fc", "#3bc9db", "#f783ac", "#a9e34b",
+                                                 "#adb5bd", "#66d9e8"),
+             "#69db7c", "#ff6b6b", font_size=18)
+
+
+def _layout(fig: go.Figure, theme: Theme, height: int, title: str | None = None) -> go.Figure:
+    fig.update_layout(
+        height=height, margin=dict(l=10, r=10, t=40 if title else 10, b=10),
+        title=dict(text=title, font=dict(size=theme.font_size + 2)) if title else None,
+        paper_bgcolor=theme.background, plot_bgcolor=theme.background,
+        font=dict(family=FONT, color=theme.text, size=theme.font_size),
+        colorway=list(theme.palette),
+        legend=dict(orientation="h", yanchor="bottom", y=1.02, xanchor="right", x=1),
+        hoverlabel=dict(font_family=FONT),
+    )
+    fig.update_xaxes(gridcolor=theme.grid, zerolinecolor=theme.grid)
+    fig.update_yaxes(gridcolor=theme.grid, zerolinecolor=theme.grid)
+    return fig
+
+
+def volume_and_rate(df: pd.DataFrame, theme: Theme, *, x: str, bars: str, line: str,
+                    bar_name: str, line_name: str, target: float | None = None,
+                    height: int = 320) -> go.Figure:
+    """Monthly volume as bars and a rate (fraction) as a line on a percent axis."""
+    fig = go.Figure()
+    fig.add_bar(x=df[x], y=df[bars], name=bar_name, marker_color=theme.palette[0],
+                opacity=0.85)
+    fig.add_scatter(x=df[x], y=df[line], name=line_name, yaxis="y2", mode="lines+markers",
+                    line=dict(color=theme.palette[1], width=3))
+    if target is not None:
+        fig.add_scatter(x=df[x], y=[target] * len(df), name=f"目标 {target:.0%}", yaxis="y2",
+                        mode="lines", line=dict(color=theme.bad, dash="dash", width=1.5))
+    fig.update_layout(yaxis=dict(title=bar_name),
+                      yaxis2=dict(title=line_name, overlaying="y", side="right",
+                                  tickformat=".0%", range=[0, 1.05], showgrid=False,
+                                  tickvals=[0, 0.25, 0.5, 0.75, 1.0]))
+    return _layout(fig, theme, height)
+
+
+def ranked_bars(df: pd.DataFrame, theme: Theme, *, label: str, value: str, value_name: str,
+                lo: str | None = None, hi: str | None = None, target: float | None = None,
+                pct: bool = False, height: int = 420) -> go.Figure:
+    """Horizontal bars, best on top, with optional error bars (interval) and a target line."""
+    df = df.iloc[::-1]
+    error = None
+    if lo and hi:
+        error = dict(type="data", symmetric=False, array=(df[hi] - df[value]).clip(lower=0),
+                     arrayminus=(df[value] - df[lo]).clip(lower=0), color=theme.text,
+                     thickness=1)
+    colours = [theme.good if target is None or v >= target else theme.bad for v in df[value]]
+    fig = go.Figure(go.Bar(y=df[label], x=df[value], orientation="h", name=value_name,
+                           marker_color=colours, error_x=error,
+                           texttemplate="%{x:.1%}" if pct else "%{x:.1f}",
+                           textposition="inside", insidetextanchor="start"))
+    if target is not None:
+        fig.add_vline(x=target, line_dash="dash", line_color=theme.text,
+                      annotation_text=f"目标 {target:.0%}" if pct else f"目标 {target:g}")
+    fig.update_xaxes(tickformat=".0%" if pct else None, title=value_name)
+    return _layout(fig, theme, height)
+
+
+def share_bars(df: pd.DataFrame, theme: Theme, *, label: str, value: str,
+               height: int = 320) -> alt.Chart:
+    """Counts per category as horizontal bars (altair), largest first."""
+    return (alt.Chart(df).mark_bar(color=theme.palette[0]).encode(
+        x=alt.X(f"{value}:Q", title="件数"),
+        y=alt.Y(f"{label}:N", sort="-x", title=None),
+        tooltip=[alt.Tooltip(f"{label}:N", title="类别"), alt.Tooltip(f"{value}:Q", title="件数")],
+    ).properties(height=height).configure(background=theme.background)
+     .configure_axis(labelColor=theme.text, titleColor=theme.text, gridColor=theme.grid,
+                     labelFont=FONT, titleFont=FONT, labelFontSize=theme.font_size)
+     .configure_view(stroke=None))
+
+
+def duration_histogram(hist: pd.DataFrame, theme: Theme, *, median: float | None,
+                       p90: float | None, height: int = 300) -> go.Figure:
+    """Time-to-close distribution in fixed bins, with the median and P90 named on it."""
+    fig = go.Figure(go.Bar(x=hist["bin"], y=hist["cases"], marker_color=theme.palette[5],
+                           name="办结件数"))
+    notes = []
+    if median is not None:
+        notes.append(f"中位数 {median:.1f} 小时")
+    if p90 is not None:
+        notes.append(f"P90 {p90:.1f} 小时")
+    if notes:
+        fig.add_annotation(text=" · ".join(notes), xref="paper", yref="paper", x=1, y=1.08,
+                           showarrow=False, font=dict(size=theme.font_size + 1))
+        for value, name in ((median, "中位数"), (p90, "P90")):
+            if value is not None:
+                idx = _bin_of(value)
+                fig.add_vline(x=idx, line_dash="dot", line_color=theme.bad,
+                              annotation_text=name, annotation_position="top")
+    fig.update_yaxes(title="件数")
+    return _layout(fig, theme, height)
+
+
+def _bin_of(hours: float) -> int:
+    edges = [4, 8, 24, 48, 72, 120, 168, 240, 360, 720]
+    return sum(hours >= e for e in edges)
+
+
+def level_shares(shares: dict[str, float | None], theme: Theme, height: int = 260) -> go.Figure:
+    """小事不出社区、大事不出街道: one stacked bar of closed cases by resolution level."""
+    fig = go.Figure()
+    for (name, value), colour in zip(shares.items(), (theme.good, theme.palette[0], theme.bad)):
+        fig.add_bar(y=["办结层级"], x=[value or 0], name=name, orientation="h",
+                    marker_color=colour, text=[f"{name} {value:.1%}" if value is not None
+                                               else f"{name} —"],
+                    textposition="inside")
+    fig.update_layout(barmode="stack", showlegend=False)
+    fig.update_xaxes(tickformat=".0%", range=[0, 1])
+    fig.update_yaxes(showticklabels=False)
+    return _layout(fig, theme, height)
+
+
+def pie(df: pd.DataFrame, theme: Theme, *, label: str, value: str,
+        height: int = 300) -> go.Figure:
+    fig = go.Figure(go.Pie(labels=df[label], values=df[value], hole=0.5,
+                           marker=dict(colors=list(theme.palette)), sort=True,
+                           textinfo="label+percent"))
+    fig.update_layout(showlegend=False)
+    return _layout(fig, theme, height)

@@ -1,0 +1,34 @@
+"""指标口径: every KPI's definition, rendered from the registry the metrics use."""
+from __future__ import annotations
+
+import pandas as pd
+import streamlit as st
+
+from metrics.registry import COMMON_RULES, REGISTRY
+from pages.common import sidebar_filters, page_header, settings
+
+UNITS = {"pct": "比率(%)", "count": "件/次", "hours": "小时", "score": "分", "money": "元",
+         "per": "每千人/万人"}
+
+
+def main() -> None:
+    f = sidebar_filters()
+    page_header("指标口径", f, "每个数字只有一个口径, 页面、命令行与导出共用")
+    with st.container(border=True):
+        st.subheader("通用规则")
+        for name, text in COMMON_RULES:
+            st.markdown(f"**{name}**")
+            st.text(text)
+    domains = sorted({k.domain for k in REGISTRY.values()})
+    for domain in domains:
+        with st.container(border=True):
+            st.subheader(domain)
+            rows = [{"指标": k.label, "键名": k.key, "口径": k.definition, "单位": UNITS[k.fmt]}
+                    for k in REGISTRY.values() if k.domain == domain]
+            st.dataframe(pd.DataFrame(rows), hide_index=True, key=f"glossary_{domain}",
+                         column_config={"口径": st.column_config.TextColumn(width="large")})
+    with st.expander("当前设置(settings.toml)"):
+        st.json(dict(settings()), expanded=False)
+
+
+main()
