@@ -104,3 +104,15 @@ def demo_url(tmp_path_factory):
     from tests.demo_store import build
 
     return build(tmp_path_factory.mktemp("demo"))
+
+
+def pytest_sessionfinish(session, exitstatus):
+    """In CI nothing may be skipped by mistake: a skipped test fails the run."""
+    if not _require_all() or exitstatus != 0:
+        return
+    reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+    skipped = reporter.stats.get("skipped", []) if reporter else []
+    if skipped:
+        reporter.write_line(f"CI: {len(skipped)} test(s) skipped; every test must run here.",
+                            red=True)
+        session.exitstatus = 1
