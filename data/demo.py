@@ -418,8 +418,8 @@ def _cases_for_day(seed: int, scale: float, d: date, r: Roster) -> list[dict]:
     secs = rng.integers(0, 3600, n)
     chan = rng.choice(len(CHANNELS), size=n, p=CHANNEL_P)
     cat = rng.choice(len(CATEGORIES), size=n, p=CATEGORY_P)
-    u = rng.random((n, 14))
-    z = rng.standard_normal((n, 2))
+    u = rng.random((n, 14)).tolist()
+    z = rng.standard_normal((n, 2)).tolist()
     offsets = sorted(int(h) * 3600 + int(s) for h, s in zip(hours, secs))
     day0 = datetime.combine(d, time())
     rows = []
@@ -427,47 +427,47 @@ def _cases_for_day(seed: int, scale: float, d: date, r: Roster) -> list[dict]:
         c = comms[int(ci[k])]
         q = c.quality
         gl = r.grids_of[c.name]
-        g = gl[int(u[k, 0] * len(gl))]
-        handler = _handler(r, c.name, g.grid_id, d, u[k, 1])
+        g = gl[int(u[k][0] * len(gl))]
+        handler = _handler(r, c.name, g.grid_id, d, u[k][1])
         weak = handler is not None and r.cadres[int(handler[2:]) - 1].weak
         category = CATEGORIES[int(cat[k])]
         channel = CHANNELS[int(chan[k])]
         reported = day0 + timedelta(seconds=offsets[k])
         # response: median ~1.5 h, a few beyond 24 h
         p_slow = 0.025 - 0.015 * q + (0.06 if weak else 0)
-        if u[k, 2] < p_slow:
-            resp_s = int(86400 + u[k, 3] * 3 * 86400)
+        if u[k][2] < p_slow:
+            resp_s = int(86400 + u[k][3] * 3 * 86400)
         else:
             resp_s = int(min(20 * 3600, 60 + math.exp(8.6 - 0.35 * q + (0.6 if weak else 0)
-                                                      + 0.9 * z[k, 0])))
+                                                      + 0.9 * z[k][0])))
         responded = reported + timedelta(seconds=resp_s)
         dl_days = DEADLINE_DAYS[category]
-        deadline = None if u[k, 4] < 0.02 else reported + timedelta(days=dl_days)
+        deadline = None if u[k][4] < 0.02 else reported + timedelta(days=dl_days)
         # closure
         p_never = 0.042 - 0.022 * q + (0.05 if weak else 0)
         closed = None
         level = None
-        if u[k, 5] >= p_never:
-            lu = u[k, 6]
+        if u[k][5] >= p_never:
+            lu = u[k][6]
             level = "社区" if lu < 0.76 + 0.04 * q else ("街道" if lu < 0.955 else "上级")
             p_late = 0.07 - 0.05 * q + (0.18 if weak else 0) + (0.08 if level == "上级" else 0)
             span = dl_days * 86400
-            if u[k, 7] < p_late:
-                dur = span * (1.0 + 0.05 + 0.8 * u[k, 8] ** 2)
+            if u[k][7] < p_late:
+                dur = span * (1.0 + 0.05 + 0.8 * u[k][8] ** 2)
             else:
-                dur = span * (0.05 + 0.9 * u[k, 8] ** (1.6 + 0.4 * q))
+                dur = span * (0.05 + 0.9 * u[k][8] ** (1.6 + 0.4 * q))
                 if level != "社区":
                     dur = max(dur, span * 0.3)
             closed = max(responded + timedelta(minutes=10), reported + timedelta(seconds=int(dur)))
         resolved = sat = None
-        if closed is not None and u[k, 9] < 0.85:
+        if closed is not None and u[k][9] < 0.85:
             p_unres = 0.08 - 0.05 * q + (0.08 if weak else 0)
-            resolved = bool(u[k, 10] >= p_unres)
+            resolved = bool(u[k][10] >= p_unres)
             p_bad = (0.05 - 0.035 * q + (0.08 if weak else 0)) * (1 if resolved else 3.5)
-            su = u[k, 11]
+            su = u[k][11]
             sat = "不满意" if su < p_bad else ("基本满意" if su < p_bad + 0.2 else "满意")
-        text = SUMMARIES[category][int(u[k, 12] * len(SUMMARIES[category]))]
-        summary = text.format(e=ESTATES[int(u[k, 13] * len(ESTATES))])
+        text = SUMMARIES[category][int(u[k][12] * len(SUMMARIES[category]))]
+        summary = text.format(e=ESTATES[int(u[k][13] * len(ESTATES))])
         rows.append(dict(
             case_id=f"C{d:%Y%m%d}-{k + 1:04d}", reported_at=reported, channel=channel,
             category=category, community=c.name, grid_id=g.grid_id, handler_id=handler,
@@ -536,20 +536,20 @@ def _petitions_for_day(seed: int, scale: float, d: date, r: Roster) -> list[dict
     u = rng.random((n, 8))
     rows = []
     for k in range(n):
-        received = datetime.combine(d, time(8)) + timedelta(seconds=int(u[k, 0] * 9.5 * 3600))
-        deadline = None if u[k, 1] < 0.06 else received + timedelta(days=60)
+        received = datetime.combine(d, time(8)) + timedelta(seconds=int(u[k][0] * 9.5 * 3600))
+        deadline = None if u[k][1] < 0.06 else received + timedelta(days=60)
         closed = None
-        if u[k, 2] >= 0.03:
-            if u[k, 3] < 0.08:
-                days = 60 + u[k, 4] * 40
+        if u[k][2] >= 0.03:
+            if u[k][3] < 0.08:
+                days = 60 + u[k][4] * 40
             else:
-                days = 3 + u[k, 4] ** 1.3 * 55
+                days = 3 + u[k][4] ** 1.3 * 55
             closed = received + timedelta(seconds=int(days * 86400))
         rows.append(dict(
             petition_id=f"X{d:%Y%m%d}-{k + 1:02d}", received_at=received,
             form=FORMS[int(form[k])], category=PETITION_CATEGORIES[int(cat[k])],
             community=comms[int(ci[k])].name, persons=int(persons[k]),
-            is_repeat=bool(u[k, 5] < 0.12), is_leapfrog=bool(u[k, 6] < 0.05),
+            is_repeat=bool(u[k][5] < 0.12), is_leapfrog=bool(u[k][6] < 0.05),
             deadline_at=deadline, closed_at=closed))
     return rows
 
@@ -600,8 +600,8 @@ def _incidents_for_day(seed: int, scale: float, d: date, r: Roster) -> list[dict
         rows.append(dict(
             incident_id=f"J{d:%Y%m%d}-{k + 1:04d}",
             occurred_at=day0 + timedelta(seconds=int(secs[k])), category=category,
-            subtype=subs[int(u[k, 0] * len(subs))], community=c.name,
-            is_valid=bool(u[k, 1] >= 0.03),
+            subtype=subs[int(u[k][0] * len(subs))], community=c.name,
+            is_valid=bool(u[k][1] >= 0.03),
             lat=round(c.lat + float(jit[k, 0]), 6), lon=round(c.lon + float(jit[k, 1]), 6)))
     return rows
 
@@ -611,8 +611,8 @@ def _incidents_for_day(seed: int, scale: float, d: date, r: Roster) -> list[dict
 def _attendance_for_day(seed: int, d: date, r: Roster) -> list[dict]:
     rng = _rng(seed, d.toordinal(), T_ATTENDANCE)
     m = len(r.cadres)
-    u = rng.random((m, 8))
-    jit = rng.normal(0, 0.0008, (m, 2))
+    u = rng.random((m, 8)).tolist()
+    jit = rng.normal(0, 0.0008, (m, 2)).tolist()
     workday = _is_workday(d)
     day0 = datetime.combine(d, time())
     bad = _faults_on(seed, d, (F_CHECKOUT_BEFORE,))
@@ -644,8 +644,8 @@ def _attendance_for_day(seed: int, d: date, r: Roster) -> list[dict]:
         rows.append(dict(
             cadre_id=c.cadre_id, day=d, check_in_at=day0 + timedelta(seconds=cin),
             check_out_at=None if cout is None else day0 + timedelta(seconds=cout),
-            lat=round(c.lat + float(jit[c.idx, 0]), 6),
-            lon=round(c.lon + float(jit[c.idx, 1]), 6)))
+            lat=round(c.lat + jit[c.idx][0], 6),
+            lon=round(c.lon + jit[c.idx][1], 6)))
     if bad and rows:
         row = rows[len(rows) // 2]
         row["check_out_at"] = row["check_in_at"] - timedelta(hours=1, minutes=12)
@@ -671,7 +671,7 @@ def _worklogs_for_day(seed: int, d: date, r: Roster) -> list[dict]:
         return []
     rng = _rng(seed, d.toordinal(), T_WORKLOGS)
     m = len(r.cadres)
-    u = rng.random((m, 9))
+    u = rng.random((m, 9)).tolist()
     dup = _faults_on(seed, d, (F_DUP_LOG,))
     day0 = datetime.combine(d, time())
     rows = []
@@ -837,38 +837,33 @@ def _days(cutoff: datetime):
         d += timedelta(days=1)
 
 
-def _sqlite_converter(col) -> Callable | None:
+def _sqlite_column(col, values: list) -> list:
     """What SQLAlchemy's SQLite types would store, without their per-row overhead."""
     t = col.type
-    if isinstance(t, DateTime):  # SQLAlchemy's SQLite DATETIME text format (microsecond 0)
-        return lambda v: None if v is None else v.isoformat(" ") + ".000000"
+    if isinstance(t, DateTime):  # SQLAlchemy's SQLite DATETIME text (microsecond always 0)
+        return [None if v is None else v.isoformat(" ") + ".000000" for v in values]
     if isinstance(t, Date):
-        return lambda v: None if v is None else v.isoformat()
+        return [None if v is None else v.isoformat() for v in values]
     if isinstance(t, Numeric) and not isinstance(t, Float):
-        return lambda v: None if v is None else float(v)
+        return [None if v is None else float(v) for v in values]
     if isinstance(t, Boolean):
-        return lambda v: None if v is None else int(v)
-    return None
+        return [None if v is None else int(v) for v in values]
+    return values
 
 
 def _insert(engine: Engine, table: Table, rows: list[dict], chunk: int = 20000) -> None:
-    """Bulk insert in one transaction. SQLite takes a driver-level executemany (the Core
-    path spends most of its time building parameters); other databases use Core."""
+    """Bulk insert in one transaction. SQLite takes a driver-level executemany and
+    PostgreSQL (psycopg) a COPY (the Core path spends most of its time building
+    parameters); other databases use Core executemany."""
     if not rows:
         return
     with engine.begin() as conn:
         if engine.dialect.name == "sqlite":
             keys = list(rows[0])
-            convs = [_sqlite_converter(table.c[k]) for k in keys]
             sql = (f'INSERT INTO "{table.name}" ({", ".join(chr(34) + k + chr(34) for k in keys)}) '
                    f'VALUES ({", ".join("?" * len(keys))})')
-            plain = [i for i, f in enumerate(convs) if f is None]
-            if len(plain) == len(keys):
-                data = [tuple(row[k] for k in keys) for row in rows]
-            else:
-                pairs = list(zip(keys, convs))
-                data = [tuple(row[k] if f is None else f(row[k]) for k, f in pairs)
-                        for row in rows]
+            data = list(zip(*(_sqlite_column(table.c[k], [row[k] for row in rows])
+                              for k in keys)))
             for i in range(0, len(data), chunk):
                 conn.exec_driver_sql(sql, data[i:i + chunk])
         elif engine.dialect.name == "postgresql" and engine.dialect.driver == "psycopg":
