@@ -17,6 +17,7 @@ import time
 from datetime import date, datetime
 
 from data.db import get_engine, has_data, resolve_url
+from data.import_cli import add_import_parser
 from metrics.context import make_query
 from metrics.formatting import fmt_kpi
 from metrics.period import Period, PeriodError
@@ -133,12 +134,7 @@ def build_parser() -> argparse.ArgumentParser:
     bench.add_argument("--cases", type=int, default=1_000_000)
     bench.set_defaults(func=cmd_bench)
 
-    try:
-        from data.import_cli import add_import_parser, run_import
-    except ImportError:
-        pass
-    else:
-        add_import_parser(sub).set_defaults(func=run_import)
+    add_import_parser(sub)
     return parser
 
 

@@ -17,7 +17,7 @@ export (or import) time in it is the store's 数据截至.
 from __future__ import annotations
 
 from sqlalchemy import (
-    Boolean, Column, Date, DateTime, Float, Index, Integer, MetaData, Numeric, String,
+    Boolean, Column, Date, DateTime, Double, Index, Integer, MetaData, Numeric, String,
     Table, Text,
 )
 
@@ -113,8 +113,8 @@ incidents = Table(
     _str("subtype", 30),
     _str("community", nullable=False),
     Column("is_valid", Boolean, nullable=False, default=True),
-    Column("lat", Float),
-    Column("lon", Float),
+    Column("lat", Double),
+    Column("lon", Double),
     Index("ix_incidents_occurred_at", "occurred_at"),
     Index("ix_incidents_community", "community"),
     **MYSQL,
@@ -126,8 +126,8 @@ attendance = Table(
     Column("day", Date, primary_key=True),
     Column("check_in_at", DateTime),
     Column("check_out_at", DateTime),
-    Column("lat", Float),
-    Column("lon", Float),
+    Column("lat", Double),
+    Column("lon", Double),
     Index("ix_attendance_day", "day"),
     **MYSQL,
 )

@@ -83,11 +83,17 @@ def ranked_bars(df: pd.DataFrame, theme: Theme, *, label: str, value: str, value
     fig = go.Figure(go.Bar(y=df[label], x=df[value], orientation="h", name=value_name,
                            marker_color=colours, error_x=error,
                            texttemplate="%{x:.1%}" if pct else "%{x:.1f}",
-                           textposition="inside", insidetextanchor="start"))
+                           textposition="inside", insidetextanchor="end",
+                           textfont=dict(color="#ffffff", size=theme.font_size)))
     if target is not None:
         fig.add_vline(x=target, line_dash="dash", line_color=theme.text,
                       annotation_text=f"目标 {target:.0%}" if pct else f"目标 {target:g}")
-    fig.update_xaxes(tickformat=".0%" if pct else None, title=value_name)
+    # Scores cluster near the top: start the axis below the lowest bar, not at 0.
+    low = min([*df[value].dropna(), target if target is not None else 1e9])
+    start = 0 if pct else max(0, 10 * int((low - 10) // 10))
+    fig.update_xaxes(tickformat=".0%" if pct else None, title=value_name,
+                     range=[start, 1.0 if pct else 100])
+    fig.update_yaxes(tickfont=dict(size=theme.font_size))
     return _layout(fig, theme, height)
 
 

@@ -7,6 +7,7 @@ import streamlit as st
 
 from data.db import resolve_url
 from data.inventory import table_stats
+from pages.data_import_ui import render_import_panel, render_quality_panel
 from pages.common import sidebar_filters, engine, page_header
 
 
@@ -18,7 +19,9 @@ def render_inventory(f) -> None:
             "数据表": stats["label"], "表名": stats["table"], "记录数": stats["rows"],
             "最早日期": stats["first"], "最新日期": stats["newest"],
             "最近导入": stats["last_import"], "距数据截至(天)": stats["freshness_days"]})
-        st.dataframe(shown, hide_index=True, key="data_inventory", column_config={
+        shown = shown.astype(object).where(shown.notna(), "—")
+        st.dataframe(shown, hide_index=True, key="data_inventory", height=36 * 14 + 4,
+                     column_config={
             "记录数": st.column_config.NumberColumn(format="localized"),
             "最近导入": st.column_config.DatetimeColumn(format="YYYY-MM-DD HH:mm")})
         st.caption(f"数据库: {resolve_url().split('@')[-1]}")
@@ -28,10 +31,6 @@ def main() -> None:
     f = sidebar_filters()
     page_header("数据管理", f)
     render_inventory(f)
-    try:
-        from pages.data_import_ui import render_import_panel, render_quality_panel
-    except ImportError:
-        return
     tab_import, tab_quality = st.tabs(["导入数据", "数据质量"])
     with tab_import:
         render_import_panel(engine())
