@@ -1,0 +1,654 @@
+"""City-scale benchmark: ``python cli.py bench --cases 1000000 [--db URL]``.
+
+1. **Store.** Builds (or reuses) a store at ``--db`` (default ``sqlite:///bench/bench_<N>.db``
+   in the project folder; ``bench/`` is git-ignored) holding exactly N cases spread over
+   2023-01-01..2025-12-31 (fewer on weekends and holidays), with the demo roster's
+   communities, grids and cadres and the demo's categories, channels, deadlines and field
+   mix: ~4 % never closed, ~2 % without a deadline, slow responses, late closures,
+   callbacks on ~85 % of closed cases, resolution levels, a few empty communities and
+   negative durations. Timestamps are whole seconds; anything after the cutoff
+   (2025-12-31 23:59:59, the store's 数据截至) has not happened yet. Rows are generated
+   with numpy and inserted in large chunks (SQLite: driver executemany, one transaction
+   per chunk, ``synchronous=OFF`` while building; PostgreSQL: ``COPY``), the cases
+   indexes are dropped during the load and rebuilt afterwards, then the store is analysed.
+   A store is reused when its ``import_log`` holds a ``'bench'`` row for exactly N cases
+   and the table holds N rows. A PostgreSQL / MySQL URL naming a database that does not
+   exist gets it created (through an AUTOCOMMIT admin connection to the server's default
+   database), so the benchmark never touches the throw-away test databases.
+
+2. **Measurements**, for the last year of the data (2025, about a third of the rows), each
+   in a fresh ``python -m data.bench --measure MODE`` subprocess so that "cold" is a whole
+   process:
+
+   - ``cold``: wall time of the whole child process (interpreter start, imports,
+     ``metrics.cases.compute(engine, q)`` with every breakdown), measured by the parent,
+     and the child's peak RSS (``VmHWM``); median of ``--repeat`` runs;
+   - ``trace``: the same computation under ``tracemalloc`` (peak of the computation alone;
+     a separate run because tracing slows Python down);
+   - ``warm``: the computation wrapped in ``streamlit.cache_data(ttl, max_entries)`` as the
+     pages do, called twice; the second call (served from the cache) is timed;
+   - ``baseline`` / ``baseline-trace``: loads every case row of the year into pandas
+     (``pd.read_sql`` of ``SELECT *``; plus the still-open earlier cases, which the
+     overdue backlog needs) and computes the same figures and breakdowns with
+     ``metrics.reference.cases_kpis_pandas``. Its results are compared with ours.
+
+   Targets (issue 3): cold ≤ 3 s whole process, peak RSS ≤ 300 MB, and at least 5× faster
+   and 5× less memory than the baseline. Exit code 0 when all are met, 1 otherwise.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import os
+import statistics
+import subprocess
+import sys
+import time
+from datetime import date, datetime, time as dtime, timedelta
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:  # ``python data/bench.py`` as well as ``-m data.bench``
+    sys.path.insert(0, str(ROOT))
+
+FIRST_DAY = date(2023, 1, 1)
+LAST_DAY = date(2025, 12, 31)
+CUTOFF = datetime.combine(LAST_DAY, dtime(23, 59, 59))
+MEASURE_START = date(2025, 1, 1)
+MEASURE_END = LAST_DAY
+SEED = 7
+
+TARGET_COLD_S = 3.0
+TARGET_RSS_MB = 300.0
+TARGET_RATIO = 5.0
+
+COLUMNS = ["case_id", "reported_at", "channel", "category", "community", "grid_id",
+           "handler_id", "responded_at", "deadline_at", "closed_at", "status",
+           "resolution_level", "callback_resolved", "satisfaction", "summary"]
+TS_COLUMNS = ("reported_at", "responded_at", "deadline_at", "closed_at")
+
+
+def default_url(n: int) -> str:
+    return f"sqlite:///{ROOT / 'bench' / f'bench_{n}.db'}"
+
+
+# --------------------------------------------------------------------------- generation
+
+def _day_weights(days: list[date]) -> np.ndarray:
+    from data.demo import _case_day_factor
+
+    w = np.array([_case_day_factor(d) for d in days], dtype=float)
+    return w / w.sum()
+
+
+def generate_cases(n: int, seed: int = SEED, first: date = FIRST_DAY, last: date = LAST_DAY,
+                   cutoff: datetime | None = None) -> dict[str, np.ndarray]:
+    """N cases as column arrays (``datetime64[s]`` timestamps with NaT for NULL, object
+    arrays for text with None for NULL, float for the boolean callback with NaN)."""
+    from data import demo
+
+    cutoff = cutoff or datetime.combine(last, dtime(23, 59, 59))
+    rng = np.random.default_rng([seed, n, 20250101])
+    roster = demo.build_roster(seed)
+    days = [first + timedelta(days=i) for i in range((last - first).days + 1)]
+    day_idx = np.sort(rng.choice(len(days), size=n, p=_day_weights(days)))
+    day0 = (np.datetime64(first, "s") + day_idx.astype("timedelta64[D]")).astype("datetime64[s]")
+    hours = rng.choice(24, size=n, p=demo.HOUR_P)
+    offset = hours * 3600 + rng.integers(0, 3600, n)
+    reported = day0 + offset.astype("timedelta64[s]")
+    order = np.lexsort((offset, day_idx))  # chronological, like ids in a real export
+    reported = reported[order]
+    ymd = np.datetime_as_string(reported, unit="D")
+
+    # who and what
+    comms = roster.communities
+    cw = np.array([c.population for c in comms], float)
+    cw[0] *= 0.8
+    ci = rng.choice(len(comms), size=n, p=cw / cw.sum())
+    quality = np.array([c.quality for c in comms])[ci]
+    comm_names = np.array([c.name for c in comms], dtype=object)
+    grids_of = [roster.grids_of[c.name] for c in comms]
+    n_grids = np.array([len(g) for g in grids_of])
+    gpos = (rng.random(n) * n_grids[ci]).astype(int)
+    grid_table = np.full((len(comms), n_grids.max()), None, dtype=object)
+    grid_handler = np.full((len(comms), n_grids.max()), None, dtype=object)
+    grid_weak = np.zeros((len(comms), n_grids.max()), dtype=bool)
+    for i, gl in enumerate(grids_of):
+        for j, g in enumerate(gl):
+            grid_table[i, j] = g.grid_id
+            cad = roster.by_grid.get(g.grid_id, [None])[0]
+            if cad is not None:
+                grid_handler[i, j], grid_weak[i, j] = cad.cadre_id, cad.weak
+    comm_handler = np.empty(len(comms), dtype=object)
+    secretary = np.empty(len(comms), dtype=object)
+    comm_weak = np.zeros(len(comms), dtype=bool)
+    for i, c in enumerate(comms):
+        staff = roster.by_comm.get(c.name, [])
+        cadre = next((x for x in staff if x.role == "社区干部"), None)
+        sec = next((x for x in staff if x.role == "社区书记"), None)
+        comm_handler[i] = (cadre or sec).cadre_id if (cadre or sec) else None
+        comm_weak[i] = bool(cadre and cadre.weak)
+        secretary[i] = sec.cadre_id if sec else comm_handler[i]
+    community = comm_names[ci]
+    grid = grid_table[ci, gpos]
+    hu = rng.random(n)
+    handler = np.where(hu < 0.72, grid_handler[ci, gpos],
+                       np.where(hu > 0.92, secretary[ci], comm_handler[ci]))
+    weak = np.where(hu < 0.72, grid_weak[ci, gpos], np.where(hu > 0.92, False, comm_weak[ci]))
+    cat = rng.choice(len(demo.CATEGORIES), size=n, p=demo.CATEGORY_P)
+    category = np.array(demo.CATEGORIES, dtype=object)[cat]
+    channel = np.array(demo.CHANNELS, dtype=object)[rng.choice(len(demo.CHANNELS), size=n,
+                                                                p=demo.CHANNEL_P)]
+    u = rng.random((n, 12))
+    z = rng.standard_normal(n)
+
+    # response: median ~1.5 h, a few beyond 24 h
+    p_slow = 0.025 - 0.015 * quality + np.where(weak, 0.06, 0)
+    fast = np.minimum(20 * 3600, 60 + np.exp(8.6 - 0.35 * quality + np.where(weak, 0.6, 0)
+                                             + 0.9 * z))
+    resp_s = np.where(u[:, 0] < p_slow, 86400 + u[:, 1] * 3 * 86400, fast).astype(np.int64)
+    responded = reported + resp_s.astype("timedelta64[s]")
+    dl_days = np.array([demo.DEADLINE_DAYS[c] for c in demo.CATEGORIES])[cat]
+    deadline = reported + (dl_days * 86400).astype("timedelta64[s]")
+    deadline[u[:, 2] < 0.02] = np.datetime64("NaT")
+    # closure
+    p_never = 0.042 - 0.022 * quality + np.where(weak, 0.05, 0)
+    is_closed = u[:, 3] >= p_never
+    lu = u[:, 4]
+    level = np.where(lu < 0.76 + 0.04 * quality, "社区", np.where(lu < 0.955, "街道", "上级"))
+    p_late = (0.07 - 0.05 * quality + np.where(weak, 0.18, 0)
+              + np.where(level == "上级", 0.08, 0))
+    span = dl_days * 86400.0
+    dur = np.where(u[:, 5] < p_late, span * (1.05 + 0.8 * u[:, 6] ** 2),
+                   span * (0.05 + 0.9 * u[:, 6] ** (1.6 + 0.4 * quality)))
+    dur = np.where((u[:, 5] >= p_late) & (level != "社区"), np.maximum(dur, span * 0.3), dur)
+    closed = np.maximum(responded + np.timedelta64(600, "s"),
+                        reported + dur.astype(np.int64).astype("timedelta64[s]"))
+    # a few closed before reported (data faults the KPIs must survive)
+    neg = rng.random(n) < 1 / 20000
+    closed = np.where(neg, reported - np.timedelta64(3 * 3600, "s"), closed)
+    is_closed |= neg
+    closed[~is_closed] = np.datetime64("NaT")
+    # callbacks
+    has_cb = is_closed & (u[:, 7] < 0.85)
+    p_unres = 0.08 - 0.05 * quality + np.where(weak, 0.08, 0)
+    resolved_b = u[:, 8] >= p_unres
+    p_bad = (0.05 - 0.035 * quality + np.where(weak, 0.08, 0)) * np.where(resolved_b, 1, 3.5)
+    sat = np.where(u[:, 9] < p_bad, "不满意", np.where(u[:, 9] < p_bad + 0.2, "基本满意", "满意"))
+
+    # the cutoff: what happens later has not happened yet
+    cut = np.datetime64(cutoff, "s")
+    responded[responded > cut] = np.datetime64("NaT")
+    late_close = is_closed & (closed > cut)
+    is_closed &= ~late_close
+    closed[late_close] = np.datetime64("NaT")
+    has_cb &= is_closed
+    resolution_level = np.where(is_closed, level.astype(object), None)
+    satisfaction = np.where(has_cb, sat.astype(object), None)
+    callback_resolved = np.where(has_cb, resolved_b.astype(float), np.nan)
+    status = np.where(is_closed, "已办结", "办理中").astype(object)
+    empty = rng.random(n) < 1 / 50000
+    community[empty] = ""
+    grid[empty] = None
+
+    # summaries: the demo's texts, one per category template and estate
+    summary = np.empty(n, dtype=object)
+    tu, eu = u[:, 10], (u[:, 11] * len(demo.ESTATES)).astype(int)
+    for k, name in enumerate(demo.CATEGORIES):
+        sel = np.flatnonzero(cat == k)
+        texts = demo.SUMMARIES[name]
+        table = np.array([[t.format(e=e) for e in demo.ESTATES] for t in texts], dtype=object)
+        summary[sel] = table[(tu[sel] * len(texts)).astype(int), eu[sel]]
+
+    seq = np.arange(1, n + 1)
+    case_id = np.char.add(np.char.add("B", np.char.replace(ymd, "-", "")),
+                          np.char.add("-", np.char.zfill(seq.astype(str), 8))).astype(object)
+    return dict(case_id=case_id, reported_at=reported, channel=channel, category=category,
+                community=community, grid_id=grid, handler_id=handler, responded_at=responded,
+                deadline_at=deadline, closed_at=closed, status=status,
+                resolution_level=resolution_level, callback_resolved=callback_resolved,
+                satisfaction=satisfaction, summary=summary)
+
+
+def _ts_text(arr: np.ndarray, sqlite: bool) -> list:
+    """Timestamps as the text SQLAlchemy's SQLite DATETIME stores (or ISO for COPY)."""
+    s = np.datetime_as_string(arr, unit="s")
+    suffix = ".000000" if sqlite else ""
+    return [None if v == "NaT" else v[:10] + " " + v[11:] + suffix for v in s.tolist()]
+
+
+def _column_lists(cols: dict[str, np.ndarray], lo: int, hi: int, sqlite: bool) -> list[list]:
+    out = []
+    for name in COLUMNS:
+        a = cols[name][lo:hi]
+        if name in TS_COLUMNS:
+            out.append(_ts_text(a, sqlite))
+        elif name == "callback_resolved":
+            out.append([None if v != v else (int(v) if sqlite else bool(v)) for v in a.tolist()])
+        else:
+            out.append(a.tolist())
+    return out
+
+
+# --------------------------------------------------------------------------- store
+
+def ensure_database(url: str) -> None:
+    """Create the server database the URL names when it does not exist yet."""
+    from sqlalchemy import create_engine, text
+    from sqlalchemy.engine import make_url
+
+    from data.db import _normalise
+
+    u = make_url(_normalise(url))
+    backend = u.get_backend_name()
+    if backend == "sqlite" or not u.database:
+        return
+    admin_db = "postgres" if backend == "postgresql" else None
+    admin = create_engine(u.set(database=admin_db), isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as conn:
+            if backend == "postgresql":
+                exists = conn.execute(text("SELECT 1 FROM pg_database WHERE datname = :d"),
+                                      {"d": u.database}).first()
+                if not exists:
+                    conn.execute(text(f'CREATE DATABASE "{u.database}"'))
+            else:
+                conn.execute(text(f"CREATE DATABASE IF NOT EXISTS `{u.database}` "
+                                  "CHARACTER SET utf8mb4 COLLATE utf8mb4_bin"))
+    finally:
+        admin.dispose()
+
+
+def store_cases(engine) -> int | None:
+    """N when the store holds a complete bench build of N cases, else None."""
+    from sqlalchemy import func, inspect, select
+
+    from data.schema import cases, import_log
+
+    if not inspect(engine).has_table("import_log") or not inspect(engine).has_table("cases"):
+        return None
+    with engine.connect() as conn:
+        logged = conn.execute(select(import_log.c.inserted).where(
+            import_log.c.source == "bench", import_log.c.table_name == "cases")
+            .order_by(import_log.c.id.desc())).first()
+        if logged is None:
+            return None
+        count = conn.execute(select(func.count()).select_from(cases)).scalar_one()
+    return count if count == logged[0] else None
+
+
+def build_store(engine, n: int, seed: int = SEED, chunk: int = 100_000,
+                log=lambda msg: None) -> dict[str, float]:
+    """Replace the store's contents with the roster and N generated cases; timings (s)."""
+    from sqlalchemy import text
+
+    from data import demo
+    from data import schema as S
+    from data.db import create_schema, drop_schema
+
+    t0 = time.perf_counter()
+    drop_schema(engine)
+    create_schema(engine)
+    roster = demo.build_roster(seed)
+    with engine.begin() as conn:
+        conn.execute(S.communities.insert(), [
+            dict(name=c.name, kind=c.kind, population=c.population, households=c.households)
+            for c in roster.communities])
+        conn.execute(S.grids.insert(), [dict(grid_id=g.grid_id, name=g.name,
+                                             community=g.community) for g in roster.grids])
+        conn.execute(S.cadres.insert(), [
+            dict(cadre_id=c.cadre_id, name=c.name, role=c.role, community=c.community,
+                 grid_id=c.grid_id, joined_on=c.joined_on,
+                 left_on=c.left_on if c.left_on and c.left_on <= LAST_DAY else None)
+            for c in roster.cadres if c.joined_on <= LAST_DAY])
+    cols = generate_cases(n, seed)
+    t_gen = time.perf_counter()
+    log(f"generated {n:,} cases in {t_gen - t0:.1f} s")
+    indexes = list(S.cases.indexes)
+    with engine.begin() as conn:
+        for ix in indexes:
+            ix.drop(conn)
+    backend = engine.dialect.name
+    if backend == "sqlite":
+        _load_sqlite(engine, cols, n, chunk)
+    elif backend == "postgresql":
+        _load_postgresql(engine, cols, n, chunk)
+    else:
+        _load_core(engine, cols, n, chunk)
+    t_load = time.perf_counter()
+    log(f"inserted in {t_load - t_gen:.1f} s")
+    with engine.begin() as conn:
+        for ix in indexes:
+            ix.create(conn)
+    t_index = time.perf_counter()
+    log(f"indexed in {t_index - t_load:.1f} s")
+    if backend == "postgresql":
+        with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+            conn.execute(text("VACUUM ANALYZE"))
+    elif backend == "sqlite":
+        with engine.begin() as conn:
+            conn.execute(text("ANALYZE"))
+    else:
+        with engine.begin() as conn:
+            conn.execute(text("ANALYZE TABLE cases"))
+    with engine.begin() as conn:
+        conn.execute(S.import_log.insert(), [dict(
+            table_name=name, file_name=f"bench n={n} seed={seed}", source="bench",
+            imported_at=CUTOFF, exported_at=CUTOFF,
+            inserted=n if name == "cases" else 0, updated=0, rejected=0, imported_by="bench")
+            for name in ("communities", "grids", "cadres", "cases")])
+    t_end = time.perf_counter()
+    log(f"analysed in {t_end - t_index:.1f} s")
+    return dict(generate=t_gen - t0, insert=t_load - t_gen, index=t_index - t_load,
+                total=t_end - t0)
+
+
+def _load_sqlite(engine, cols, n, chunk) -> None:
+    sql = (f'INSERT INTO cases ({", ".join(COLUMNS)}) '
+           f'VALUES ({", ".join("?" * len(COLUMNS))})')
+    raw = engine.raw_connection()
+    try:
+        dbapi = raw.driver_connection
+        # a bench store can always be rebuilt: no fsync while building
+        dbapi.execute("PRAGMA synchronous=OFF")
+        dbapi.execute("PRAGMA cache_size=-262144")
+        dbapi.execute("PRAGMA temp_store=MEMORY")
+        for lo in range(0, n, chunk):
+            hi = min(n, lo + chunk)
+            rows = list(zip(*_column_lists(cols, lo, hi, sqlite=True)))
+            dbapi.execute("BEGIN")
+            dbapi.executemany(sql, rows)
+            dbapi.execute("COMMIT")
+        dbapi.execute("PRAGMA synchronous=NORMAL")
+    finally:
+        raw.close()
+
+
+def _load_postgresql(engine, cols, n, chunk) -> None:
+    raw = engine.raw_connection()
+    try:
+        dbapi = raw.driver_connection
+        with dbapi.cursor() as cur:
+            for lo in range(0, n, chunk):
+                hi = min(n, lo + chunk)
+                rows = zip(*_column_lists(cols, lo, hi, sqlite=False))
+                with cur.copy(f"COPY cases ({', '.join(COLUMNS)}) FROM STDIN") as copy:
+                    for row in rows:
+                        copy.write_row(row)
+                dbapi.commit()
+    finally:
+        raw.close()
+
+
+def _load_core(engine, cols, n, chunk) -> None:
+    from data.schema import cases
+
+    for lo in range(0, n, chunk):
+        hi = min(n, lo + chunk)
+        lists = _column_lists(cols, lo, hi, sqlite=False)
+        rows = [dict(zip(COLUMNS, r)) for r in zip(*lists)]
+        for r in rows:
+            for c in TS_COLUMNS:
+                if r[c] is not None:
+                    r[c] = datetime.fromisoformat(r[c])
+        with engine.begin() as conn:
+            conn.execute(cases.insert(), rows)
+
+
+# --------------------------------------------------------------------------- children
+
+def _query(engine, as_of: datetime):
+    from metrics.context import make_query
+    from metrics.period import Period
+
+    return make_query(engine, Period(MEASURE_START, MEASURE_END), as_of=as_of)
+
+
+def _rss_mb() -> float:
+    """This process's peak resident memory (MB). ``VmHWM`` rather than ``ru_maxrss``:
+    Linux carries the parent's ``ru_maxrss`` over fork + exec, so a child started by a
+    parent that has just built a million rows would report the parent's peak."""
+    try:
+        with open("/proc/self/status") as fh:
+            for line in fh:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) / 1024.0
+    except OSError:
+        pass
+    import resource
+
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0  # KiB on Linux
+
+
+def _baseline_frame(engine, q):
+    """Every case row of the period (``SELECT *``) plus the earlier still-open cases."""
+    import pandas as pd
+    from sqlalchemy import text
+
+    params = {"start": q.period.start_dt, "end": q.period.end_exclusive_dt, "as_of": q.as_of}
+    with engine.connect() as conn:
+        year = pd.read_sql(text("SELECT * FROM cases WHERE reported_at >= :start "
+                                "AND reported_at < :end"), conn, params=params)
+        earlier = pd.read_sql(text("SELECT * FROM cases WHERE reported_at < :start "
+                                   "AND (closed_at IS NULL OR closed_at > :as_of)"),
+                              conn, params=params)
+    return pd.concat([year, earlier], ignore_index=True)
+
+
+def _summary(result) -> dict:
+    return {"kpis": result["kpis"] if isinstance(result, dict) else result.kpis,
+            "groups": {d: len(g) for d, g in (result["groups"] if isinstance(result, dict)
+                                                else result.groups).items()}}
+
+
+def measure(mode: str, url: str, as_of: datetime) -> dict:
+    """One measurement inside this (fresh) process; returns what to report as JSON."""
+    out: dict = {"mode": mode}
+    if mode in ("cold", "trace", "warm"):
+        from data.db import get_engine
+        from metrics import cases
+
+        engine = get_engine(url)
+        q = _query(engine, as_of)
+        if mode == "cold":
+            t = time.perf_counter()
+            res = cases.compute(engine, q)
+            out["compute_s"] = time.perf_counter() - t
+            out["result"] = _summary(res)
+        elif mode == "trace":
+            import tracemalloc
+
+            tracemalloc.start()
+            res = cases.compute(engine, q)
+            out["trace_peak_mb"] = tracemalloc.get_traced_memory()[1] / 2**20
+            tracemalloc.stop()
+        else:
+            import logging
+            import warnings
+
+            logging.getLogger("streamlit").setLevel(logging.ERROR)
+            warnings.filterwarnings("ignore")
+            import streamlit as st
+
+            @st.cache_data(ttl=600, max_entries=32, show_spinner=False)
+            def cached(_engine, url_key: str, start: date, end: date, as_of_key: datetime):
+                return cases.compute(_engine, q)
+
+            t = time.perf_counter()
+            cached(engine, url, q.period.start, q.period.end, q.as_of)
+            out["first_s"] = time.perf_counter() - t
+            t = time.perf_counter()
+            res = cached(engine, url, q.period.start, q.period.end, q.as_of)
+            out["warm_s"] = time.perf_counter() - t
+    else:
+        from data.db import get_engine
+        from metrics.cases import DIMENSIONS
+        from metrics.reference import cases_kpis_pandas
+
+        engine = get_engine(url)
+        q = _query(engine, as_of)
+        if mode == "baseline-trace":
+            import tracemalloc
+
+            tracemalloc.start()
+        t = time.perf_counter()
+        df = _baseline_frame(engine, q)
+        res = cases_kpis_pandas(df, q.as_of, q.settings, DIMENSIONS, period=q.period)
+        out["compute_s"] = time.perf_counter() - t
+        out["rows_loaded"] = len(df)
+        if mode == "baseline-trace":
+            out["trace_peak_mb"] = tracemalloc.get_traced_memory()[1] / 2**20
+            tracemalloc.stop()
+        else:
+            out["result"] = _summary(res)
+            out["full"] = {"kpis": res["kpis"], "groups": res["groups"]}
+    out["rss_mb"] = _rss_mb()
+    return out
+
+
+def _child(mode: str, url: str, as_of: datetime) -> dict:
+    cmd = [sys.executable, "-m", "data.bench", "--measure", mode, "--db", url,
+           "--as-of", as_of.isoformat()]
+    t = time.perf_counter()
+    proc = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True)
+    wall = time.perf_counter() - t
+    if proc.returncode != 0:
+        raise RuntimeError(f"measurement {mode} failed:\n{proc.stderr[-3000:]}")
+    data = json.loads(proc.stdout.strip().splitlines()[-1])
+    data["wall_s"] = wall
+    return data
+
+
+def _same(a, b, tol: float = 1e-9) -> bool:
+    if a is None or b is None:
+        return a is None and b is None
+    return math.isclose(a, b, rel_tol=tol, abs_tol=tol)
+
+
+def compare_results(ours, ref: dict) -> list[str]:
+    """Differences between a CaseResult and the pandas reference (empty when they agree)."""
+    diffs = []
+    for key, value in ours.kpis.items():
+        if not _same(value, ref["kpis"].get(key)):
+            diffs.append(f"overall {key}: {value} != {ref['kpis'].get(key)}")
+    for dim, groups in ours.groups.items():
+        theirs = ref["groups"].get(dim, {})
+        if set(groups) != set(theirs):
+            diffs.append(f"{dim}: groups differ {sorted(set(groups) ^ set(theirs))[:5]}")
+            continue
+        for g, kp in groups.items():
+            for key, value in kp.items():
+                if not _same(value, theirs[g].get(key)):
+                    diffs.append(f"{dim}={g} {key}: {value} != {theirs[g].get(key)}")
+    return diffs
+
+
+# --------------------------------------------------------------------------- driver
+
+def run_bench(args) -> int:
+    """Build or reuse the store, measure in subprocesses, print the table; 0 if targets met."""
+    from sqlalchemy.engine import make_url
+
+    from data.db import _normalise, get_engine
+
+    n = int(args.cases)
+    if n < 1000:
+        print("--cases 至少 1000 (at least 1000 cases)", file=sys.stderr)
+        return 2
+    url = _normalise(args.db or default_url(n))
+    repeat = max(1, int(getattr(args, "repeat", 3) or 3))
+    say = lambda msg: print(msg, flush=True)  # noqa: E731
+    shown = make_url(url).render_as_string(hide_password=True)
+    ensure_database(url)
+    engine = get_engine(url)
+    if store_cases(engine) == n and not getattr(args, "rebuild", False):
+        say(f"reusing {shown} ({n:,} cases)")
+    else:
+        say(f"building {shown} with {n:,} cases …")
+        t = build_store(engine, n, log=lambda m: say("  " + m))
+        say(f"  store built in {t['total']:.1f} s")
+    engine.dispose()
+    as_of = CUTOFF
+
+    say(f"measuring {MEASURE_START}..{MEASURE_END} (as_of {as_of}), each in a new process …")
+    colds = [_child("cold", url, as_of) for _ in range(repeat)]
+    cold_wall = statistics.median(c["wall_s"] for c in colds)
+    cold_compute = statistics.median(c["compute_s"] for c in colds)
+    cold_rss = max(c["rss_mb"] for c in colds)
+    trace = _child("trace", url, as_of)
+    warm = _child("warm", url, as_of)
+    base = _child("baseline", url, as_of)
+    base_trace = _child("baseline-trace", url, as_of)
+    kp = colds[0]["result"]["kpis"]
+
+    # the independent check: our figures against the pandas reference computed by the baseline
+    from metrics import cases
+    from metrics.settings import load_settings  # noqa: F401 - settings come via make_query
+
+    engine = get_engine(url)
+    ours = cases.compute(engine, _query(engine, as_of))
+    diffs = compare_results(ours, base["full"])
+
+    rows = [
+        ("whole process wall time (s)", cold_wall, warm["warm_s"], base["wall_s"]),
+        ("computation alone (s)", cold_compute, warm["warm_s"], base["compute_s"]),
+        ("peak RSS (MB)", cold_rss, warm["rss_mb"], base["rss_mb"]),
+        ("tracemalloc peak of computation (MB)", trace["trace_peak_mb"], None,
+         base_trace["trace_peak_mb"]),
+    ]
+    say("")
+    say(f"cases in the store {n:,}; in the measured year {kp['cases.total']:,} "
+        f"(baseline loaded {base['rows_loaded']:,} rows); breakdowns: "
+        + ", ".join(f"{d} {k}" for d, k in colds[0]["result"]["groups"].items()))
+    say(f"database: {engine.dialect.name}; cold = median of {repeat} fresh processes; "
+        f"warm = second call through streamlit.cache_data")
+    head = f"{'metric':<40}{'ours cold':>12}{'ours warm':>12}{'baseline':>12}{'ratio':>9}"
+    say(head)
+    say("-" * len(head))
+    for name, cold, w, b in rows:
+        ratio = b / cold if cold else float("inf")
+        say(f"{name:<40}{cold:>12.3f}{'' if w is None else f'{w:>12.4f}':>12}"
+            f"{b:>12.3f}{ratio:>8.1f}×")
+    checks = [
+        (f"cold whole process ≤ {TARGET_COLD_S:g} s", cold_wall <= TARGET_COLD_S,
+         f"{cold_wall:.2f} s"),
+        (f"peak RSS ≤ {TARGET_RSS_MB:g} MB", cold_rss <= TARGET_RSS_MB, f"{cold_rss:.0f} MB"),
+        (f"≥ {TARGET_RATIO:g}× faster than baseline (whole process)",
+         base["wall_s"] >= TARGET_RATIO * cold_wall, f"{base['wall_s'] / cold_wall:.1f}×"),
+        (f"≥ {TARGET_RATIO:g}× less memory than baseline (peak RSS)",
+         base["rss_mb"] >= TARGET_RATIO * cold_rss, f"{base['rss_mb'] / cold_rss:.1f}×"),
+        ("same figures as the pandas reference (1e-9)", not diffs,
+         f"{len(diffs)} differences"),
+    ]
+    say("")
+    for label, ok, value in checks:
+        say(f"  [{'OK' if ok else 'MISSED'}] {label}: {value}")
+    for d in diffs[:10]:
+        say(f"    {d}")
+    missed = [label for label, ok, _ in checks if not ok]
+    say("targets met" if not missed else f"targets missed: {'; '.join(missed)}")
+    return 0 if not missed else 1
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m data.bench", description=__doc__.split("\n")[0])
+    parser.add_argument("--db")
+    parser.add_argument("--cases", type=int, default=1_000_000)
+    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--rebuild", action="store_true")
+    parser.add_argument("--measure", choices=["cold", "trace", "warm", "baseline",
+                                              "baseline-trace"])
+    parser.add_argument("--as-of", type=datetime.fromisoformat, default=CUTOFF)
+    args = parser.parse_args(argv)
+    if args.measure:
+        print(json.dumps(measure(args.measure, args.db, args.as_of), ensure_ascii=False,
+                         default=str))
+        return 0
+    return run_bench(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
