@@ -25,8 +25,7 @@ def main() -> None:
             st.subheader(domain)
             rows = [{"指标": k.label, "键名": k.key, "口径": k.definition, "单位": UNITS[k.fmt]}
                     for k in REGISTRY.values() if k.domain == domain]
-            st.dataframe(pd.DataFrame(rows), hide_index=True, key=f"glossary_{domain}",
-                         column_config={"口径": st.column_config.TextColumn(width="large")})
+            st.table(pd.DataFrame(rows).set_index("指标"))  # wraps long definitions
     with st.expander("当前设置(settings.toml)"):
         st.json(dict(settings()), expanded=False)
 
