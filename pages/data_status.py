@@ -18,7 +18,7 @@ def render_inventory(f) -> None:
         shown = pd.DataFrame({
             "数据表": stats["label"], "表名": stats["table"], "记录数": stats["rows"],
             "最早日期": stats["first"], "最新日期": stats["newest"],
-            "最近导入": stats["last_import"], "距数据截至(天)": stats["freshness_days"]})
+            "最近导入": stats["last_import"], "距数据截至(天)": stats["freshness_days"].astype("Int64")})
         shown = shown.astype(object).where(shown.notna(), "—")
         st.dataframe(shown, hide_index=True, key="data_inventory", height=36 * 14 + 4,
                      column_config={
