@@ -89,14 +89,8 @@ def _int_list_agg_postgresql(element, compiler, **kw):
     return "string_agg(CAST(%s AS TEXT), ',')" % compiler.process(value, **kw)
 
 
-def _cube_statement(q: Query, dialect: str = "default"):
-    """One pass over the period's cases: per (community, grid, category, channel, month)
-    the additive counts and, as text, the closed cases' durations in whole seconds.
-
-    The per-case flags are computed in a subquery so that the GROUP BY sorts only the keys
-    and small integers (SQLite sorts for GROUP BY, and a flattened query would carry every
-    timestamp column through its sorter: about 3x slower at a million cases).
-    """
+def case_flags(q: Query) -> dict:
+    """Each case's 0/1 conditions behind the additive counts, defined once (cube, 失分工单)."""
     c = cases.c
     closed = _is_closed(q.as_of)
     has_callback = and_(closed, c.satisfaction.is_not(None))
@@ -116,6 +110,20 @@ def _cube_statement(q: Query, dialect: str = "default"):
     }
     for level, name in LEVELS.items():
         flags[name] = and_(closed, c.resolution_level == level)
+    return flags
+
+
+def _cube_statement(q: Query, dialect: str = "default"):
+    """One pass over the period's cases: per (community, grid, category, channel, month)
+    the additive counts and, as text, the closed cases' durations in whole seconds.
+
+    The per-case flags are computed in a subquery so that the GROUP BY sorts only the keys
+    and small integers (SQLite sorts for GROUP BY, and a flattened query would carry every
+    timestamp column through its sorter: about 3x slower at a million cases).
+    """
+    c = cases.c
+    closed = _is_closed(q.as_of)
+    flags = case_flags(q)
     seconds = case((and_(closed, c.closed_at >= c.reported_at),
                     seconds_between(c.reported_at, c.closed_at)), else_=None)
     keys = [c.community.label("community"), c.grid_id.label("grid"),
@@ -133,14 +141,20 @@ def _cube_statement(q: Query, dialect: str = "default"):
             .group_by(*outer_keys))
 
 
+def _past_deadline(q: Query) -> list:
+    """Reported by as_of, deadline passed, within scope (open-ness is added by the caller)."""
+    conds = [cases.c.reported_at <= q.as_of, cases.c.deadline_at < q.as_of]
+    if q.scope:
+        conds.append(_scope_filter(q.scope))
+    return conds
+
+
 def _backlog_statement(q: Query):
     """Open cases past their deadline as of as_of, by unit: two index-friendly parts (never
     closed; closed only after as_of), so no database scans every case ever reported."""
     c = cases.c
     keys = [c.community, c.grid_id.label("grid"), c.category, c.channel]
-    base = [c.reported_at <= q.as_of, c.deadline_at < q.as_of]
-    if q.scope:
-        base.append(_scope_filter(q.scope))
+    base = _past_deadline(q)
     parts = union_all(select(*keys).where(c.closed_at.is_(None), *base),
                       select(*keys).where(c.closed_at > q.as_of, *base)).subquery("open_cases")
     okeys = [parts.c.community, parts.c.grid, parts.c.category, parts.c.channel]
@@ -299,10 +313,7 @@ def league_table(result: CaseResult, dim: str, settings) -> pd.DataFrame:
 def overdue_backlog(engine: Engine, q: Query, limit: int = 200) -> pd.DataFrame:
     """The open cases past their deadline as of as_of, most overdue first (no resident data)."""
     c = cases.c
-    conds = [c.reported_at <= q.as_of, c.deadline_at < q.as_of,
-             or_(c.closed_at.is_(None), c.closed_at > q.as_of)]
-    if q.scope:
-        conds.append(_scope_filter(q.scope))
+    conds = [*_past_deadline(q), or_(c.closed_at.is_(None), c.closed_at > q.as_of)]
     stmt = (select(c.case_id, c.reported_at, c.deadline_at, c.category, c.community,
                    c.grid_id, c.handler_id, cadres.c.name.label("handler"))
             .select_from(cases.outerjoin(cadres, cadres.c.cadre_id == c.handler_id))
@@ -330,34 +341,21 @@ def lost_point_cases(engine: Engine, q: Query, community: str) -> pd.DataFrame:
     """
     unit_q = Query(q.period, (community,), q.as_of, q.settings)
     c = cases.c
-    closed = _is_closed(q.as_of)
-    response_s = int(q.settings.get_path("cases.response_hours", 24) * 3600)
-    responded = and_(c.responded_at.is_not(None), c.responded_at <= q.as_of,
-                     seconds_between(c.reported_at, c.responded_at) <= response_s)
+    wanted = ("responded", "callbacks", "resolved", "satisfied", "on_time_closed",
+              "closed_with_deadline", "open_past_deadline")
+    flags = case_flags(unit_q)
     stmt = (select(c.case_id, c.reported_at, c.category, c.grid_id, c.handler_id,
                    cadres.c.name.label("handler"),
-                   case((responded, 1), else_=0).label("responded"),
-                   case((and_(closed, c.satisfaction.is_not(None)), 1), else_=0)
-                   .label("callback"),
-                   case((c.callback_resolved.is_(True), 1), else_=0).label("resolved"),
-                   case((c.satisfaction.in_(SATISFIED), 1), else_=0).label("satisfied"),
-                   case((and_(closed, c.deadline_at.is_not(None), c.closed_at > c.deadline_at),
-                         1),
-                        (and_(not_(closed), c.deadline_at < q.as_of), 1), else_=0)
-                   .label("overdue"),
-                   case((and_(closed, c.closed_at <= c.deadline_at), 1), else_=0)
-                   .label("on_time"),
-                   case((and_(closed, c.deadline_at.is_not(None)), 1),
-                        (and_(not_(closed), c.deadline_at < q.as_of), 1), else_=0)
-                   .label("on_time_den"))
+                   *[case((flags[n], 1), else_=0).label(n) for n in wanted])
             .select_from(cases.outerjoin(cadres, cadres.c.cadre_id == c.handler_id))
             .where(_cohort_filter(unit_q)))
     with engine.connect() as conn:
         df = pd.DataFrame(conn.execute(stmt).all(),
                           columns=["case_id", "reported_at", "category", "grid_id",
-                                   "handler_id", "handler", "responded", "callback",
-                                   "resolved", "satisfied", "overdue", "on_time",
-                                   "on_time_den"])
+                                   "handler_id", "handler", *wanted])
+    df = df.rename(columns={"callbacks": "callback", "on_time_closed": "on_time"})
+    df["on_time_den"] = df["closed_with_deadline"] | df["open_past_deadline"]
+    df["overdue"] = df["on_time_den"] & (1 - df["on_time"])
     if df.empty:
         return df.assign(problems="", points=0.0, on_time_points=0.0)
     w = q.settings.get_path("cases.weights")
