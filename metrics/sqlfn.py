@@ -5,6 +5,8 @@ integers of seconds on every database and percentiles come out identical everywh
 """
 from __future__ import annotations
 
+import sqlite3
+
 from sqlalchemy import BigInteger, Integer, String, cast, func
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.functions import FunctionElement
@@ -28,7 +30,11 @@ def _seconds_between_default(element, compiler, **kw):
 @compiles(seconds_between, "sqlite")
 def _seconds_between_sqlite(element, compiler, **kw):
     start, end = list(element.clauses)
-    expr = cast(func.strftime("%s", end), Integer) - cast(func.strftime("%s", start), Integer)
+    if sqlite3.sqlite_version_info >= (3, 38):  # unixepoch(): the same integers, twice as fast
+        expr = func.unixepoch(end) - func.unixepoch(start)
+    else:
+        expr = cast(func.strftime("%s", end), Integer) - cast(func.strftime("%s", start),
+                                                              Integer)
     return compiler.process(expr, **kw)
 
 
@@ -60,3 +66,54 @@ def _month_of_default(element, compiler, **kw):
 def _month_of_substr(element, compiler, **kw):
     (value,) = list(element.clauses)
     return "substr(%s, 1, 7)" % compiler.process(value, **kw)
+
+
+class flag(FunctionElement):
+    """1 when the condition holds, else 0 (also when it is NULL): an integer to add up."""
+
+    type = Integer()
+    inherit_cache = True
+    name = "flag"
+
+
+@compiles(flag)
+def _flag_default(element, compiler, **kw):
+    (cond,) = list(element.clauses)
+    return "CASE WHEN %s THEN 1 ELSE 0 END" % compiler.process(cond, **kw)
+
+
+@compiles(flag, "sqlite")
+def _flag_sqlite(element, compiler, **kw):  # SQLite's comparisons are 1 / 0 / NULL already
+    (cond,) = list(element.clauses)
+    return "((%s) IS 1)" % compiler.process(cond, **kw)
+
+
+class month_number(FunctionElement):
+    """Months since year 0 of a date or timestamp: year * 12 + month - 1 (an integer)."""
+
+    type = Integer()
+    inherit_cache = True
+    name = "month_number"
+
+
+@compiles(month_number)
+def _month_number_default(element, compiler, **kw):
+    (value,) = list(element.clauses)
+    v = compiler.process(value, **kw)
+    return ("(CAST(EXTRACT(YEAR FROM %s) AS INTEGER) * 12 "
+            "+ CAST(EXTRACT(MONTH FROM %s) AS INTEGER) - 1)" % (v, v))
+
+
+@compiles(month_number, "sqlite")
+def _month_number_sqlite(element, compiler, **kw):
+    (value,) = list(element.clauses)
+    v = compiler.process(value, **kw)
+    return ("(CAST(substr(%s, 1, 4) AS INTEGER) * 12 "
+            "+ CAST(substr(%s, 6, 2) AS INTEGER) - 1)" % (v, v))
+
+
+@compiles(month_number, "mysql")
+def _month_number_mysql(element, compiler, **kw):
+    (value,) = list(element.clauses)
+    v = compiler.process(value, **kw)
+    return "(YEAR(%s) * 12 + MONTH(%s) - 1)" % (v, v)

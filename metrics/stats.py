@@ -35,6 +35,20 @@ def percentile(values: Sequence[float] | np.ndarray, q: float) -> float | None:
     return float(np.percentile(arr, q))
 
 
+def percentile_of_sorted(values: Sequence[float] | np.ndarray, q: float) -> float | None:
+    """``percentile(values, q)`` for values already sorted ascending, in O(1): numpy's
+    linear method (virtual index q/100 * (n - 1), interpolated the way numpy does)."""
+    n = len(values)
+    if n == 0:
+        return None
+    index = (q / 100) * (n - 1)
+    lo = math.floor(index)
+    hi = min(lo + 1, n - 1)
+    t = index - lo
+    a, b = float(values[lo]), float(values[hi])
+    return b - (b - a) * (1 - t) if t >= 0.5 else a + (b - a) * t
+
+
 def relative_change(current: float | None, base: float | None) -> float | None:
     """(current - base) / base for counts; None when base is 0 or either is missing."""
     if current is None or not base:

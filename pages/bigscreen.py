@@ -12,6 +12,7 @@ import pandas as pd
 import streamlit as st
 
 from data.db import resolve_url
+from metrics import case_lists as lists
 from metrics import cases as m
 from metrics.formatting import fmt_kpi
 from metrics.period import preset_period
@@ -74,7 +75,7 @@ def slide_trend(result: m.CaseResult) -> None:
 
 
 def slide_ranking(result: m.CaseResult) -> None:
-    table = m.league_table(result, "community", settings())
+    table = lists.league_table(result, "community", settings())
     ranked = table[table["ranked"]] if not table.empty else table
     if ranked.empty:
         st.markdown("### 本期无可排名的社区")

@@ -8,6 +8,7 @@ from dataclasses import replace
 import pandas as pd
 import streamlit as st
 
+from metrics import case_lists as lists
 from metrics import cases as m
 from metrics.formatting import fmt_kpi
 from metrics.registry import REGISTRY
@@ -92,7 +93,7 @@ def render_league(result, f) -> str | None:
         st.subheader("社区排名(按三率综合得分)", help=(
             "三率综合得分 = 100 × (响应率×权重 + 解决率×权重 + 满意率×权重)。括号内为 95% Wilson "
             "置信区间; 受理量少于最小样本量的社区照常显示但不排名。"))
-        table = m.league_table(result, "community", settings())
+        table = lists.league_table(result, "community", settings())
         if empty_state(table):
             return None
         shown = _league_display(table, "社区")
@@ -109,7 +110,7 @@ def render_grid_drill(community: str, f) -> None:
     with st.container(border=True):
         st.subheader(f"{community} · 各网格")
         sub = cases_for(replace(f, scope=(community,)), by=("grid",))
-        table = m.league_table(sub, "grid", settings())
+        table = lists.league_table(sub, "grid", settings())
         if empty_state(table):
             return
         st.dataframe(_league_display(table, "网格"), hide_index=True,
@@ -139,7 +140,7 @@ def render_duration_and_levels(result) -> None:
     left, right = st.columns([3, 2])
     with left, st.container(border=True):
         st.subheader("办理时长分布", help=REGISTRY["cases.median_hours_to_close"].definition)
-        if result.duration_hist is None or result.duration_hist["cases"].sum() == 0:
+        if not sum(result.duration_hist.values()):
             st.caption("本期无已办结工单")
         else:
             st.plotly_chart(charts.duration_histogram(
@@ -170,7 +171,7 @@ def render_lost_points(f, communities: list[str]) -> None:
             st.caption("本期无数据")
             return
         community = st.selectbox("社区", communities, key="cases_lost_community")
-        lost = m.lost_point_cases(engine(), f.query(), community)
+        lost = lists.lost_point_cases(engine(), f.query(), community)
         if empty_state(lost, "该社区本期没有失分工单"):
             return
         shown = pd.DataFrame({
@@ -189,7 +190,7 @@ def render_lost_points(f, communities: list[str]) -> None:
 def render_backlog(f) -> None:
     with st.container(border=True):
         st.subheader("超期未办结工单(积压)", help=REGISTRY["cases.overdue_open"].definition)
-        backlog = m.overdue_backlog(engine(), f.query())
+        backlog = lists.overdue_backlog(engine(), f.query())
         if empty_state(backlog, "没有超期未办结的工单"):
             return
         shown = pd.DataFrame({

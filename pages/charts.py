@@ -110,10 +110,11 @@ def share_bars(df: pd.DataFrame, theme: Theme, *, label: str, value: str,
      .configure_view(stroke=None))
 
 
-def duration_histogram(hist: pd.DataFrame, theme: Theme, *, median: float | None,
+def duration_histogram(hist: dict[str, int], theme: Theme, *, median: float | None,
                        p90: float | None, height: int = 300) -> go.Figure:
-    """Time-to-close distribution in fixed bins, with the median and P90 named on it."""
-    fig = go.Figure(go.Bar(x=hist["bin"], y=hist["cases"], marker_color=theme.palette[5],
+    """Time-to-close distribution in fixed bins (label -> cases), with the median and P90
+    named on it."""
+    fig = go.Figure(go.Bar(x=list(hist), y=list(hist.values()), marker_color=theme.palette[5],
                            name="办结件数"))
     notes = []
     if median is not None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
+from metrics import case_lists as lists
 from metrics import cases as m
 from metrics.formatting import fmt_kpi
 from pages import charts
@@ -55,7 +56,7 @@ def main() -> None:
             kpi_card(key, result.kpis, prev.kpis, year_ago.kpis,
                      targets.get(key.split(".", 1)[1]), trend=trend)
 
-    table = m.league_table(result, "community", settings())
+    table = lists.league_table(result, "community", settings())
     left, right = st.columns([3, 2])
     with left, st.container(border=True, height=560):
         st.subheader("社区三率综合得分排名")
