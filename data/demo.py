@@ -68,7 +68,7 @@ import numpy as np
 from sqlalchemy import Boolean, Date, DateTime, Engine, Float, Numeric, Table
 
 from data import schema as S
-from data.db import create_schema, drop_schema, has_data
+from data.db import create_schema, drop_schema, has_data, refresh_statistics
 
 START = date(2018, 1, 1)
 
@@ -992,5 +992,7 @@ def generate(engine: Engine, seed: int = 7, scale: float = 1.0, until: date | No
                  imported_at=cutoff, exported_at=cutoff, inserted=counts[name], updated=0,
                  rejected=0, imported_by="demo")
             for name in S.DATA_TABLES])
+    for name in S.DATA_TABLES:
+        refresh_statistics(engine, name)
     report(1.0, "演示数据已生成")
     return {name: counts[name] for name in S.DATA_TABLES}

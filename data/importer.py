@@ -61,7 +61,7 @@ from data.columns import (
     CLOSED_ALIASES, ID_NUMBER, PHONE, TABLES, ColumnSpec, TableSpec, classify_header,
     normalise_header,
 )
-from data.db import SECRETS_FILE, create_schema
+from data.db import SECRETS_FILE, create_schema, refresh_statistics
 from data.schema import DATA_TABLES, import_log
 
 TZ = ZoneInfo("Asia/Shanghai")
@@ -850,6 +850,11 @@ def import_file(engine: Engine, table: str, path_or_bytes, file_name: str | None
     except Exception as exc:  # database errors etc.: never a traceback for the user
         _reset(result)
         result.error = f"导入中断，已回滚，数据库未做任何修改（{type(exc).__name__}: {str(exc).splitlines()[0][:200] if str(exc) else ''}）"
+    if result.committed and (result.inserted or result.updated):
+        try:
+            refresh_statistics(engine, table)
+        except Exception:  # noqa: BLE001 - the data is stored; only the planner is behind
+            result.warnings.append("数据已导入，但未能更新查询统计信息（不影响结果，只影响速度）")
     return result
 
 

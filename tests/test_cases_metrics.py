@@ -111,6 +111,8 @@ def test_by_community(store):
     assert b["cases.median_hours_to_close"] is None   # its only closed case is negative
     assert b["cases.callbacks"] == 0
     assert b["cases.resolution_rate"] is None and b["cases.three_rate_score"] is None
+    counts = m.compute(store, q(), by=("community",)).counts["community"]
+    assert counts["A社区"]["timed"] == 3 and counts["B社区"]["timed"] == 0  # c6 is negative
 
 
 def test_other_breakdowns(store):
@@ -190,3 +192,55 @@ def test_league_table_leaves_small_units_unranked(store):
 
 def test_default_as_of_is_data_as_of(store):
     assert make_query(store, MARCH).as_of == AS_OF
+
+
+def _figures(result: m.CaseResult) -> tuple:
+    return result.kpis, result.groups, result.counts, result.duration_hist
+
+
+def test_coded_and_text_keys_agree(store, monkeypatch):
+    """The integer-coded cube (SQLite's path) and the text-keyed one give the same figures
+    on every database; a value missing from the dictionaries falls back to text keys."""
+    query = q(period=Period(date(2024, 2, 1), date(2024, 3, 31)))
+    monkeypatch.setattr(m, "CODED_KEY_DIALECTS", ())
+    text_keys = _figures(m.compute(store, query))
+    monkeypatch.setattr(m, "CODED_KEY_DIALECTS", (store.dialect.name,))
+    assert _figures(m.compute(store, query)) == text_keys
+
+    read = m.read_dictionaries
+    seen = []
+
+    def without_微信(conn, query):
+        d = read(conn, query)
+        d.values["channel"].remove("微信")
+        return d
+
+    def spy(p, dialect, dictionaries=None):
+        seen.append(dictionaries is None)
+        return cube_statement(p, dialect, dictionaries)
+
+    cube_statement = m.cube_statement
+    monkeypatch.setattr(m, "read_dictionaries", without_微信)
+    monkeypatch.setattr(m, "cube_statement", spy)
+    assert _figures(m.compute(store, query)) == text_keys
+    assert seen[0] is False and seen[-1] is True  # coded first, then the text fallback
+
+
+@pytest.mark.parametrize("workers", [1, 2, 5])
+def test_date_ranges_side_by_side_add_up(store, workers):
+    """Cutting the period into date ranges read side by side changes nothing."""
+    query = q(period=Period(date(2024, 2, 1), date(2024, 3, 31)))
+    serial = _figures(m.compute(store, query))
+    settings = load_settings().with_overrides({"app.query_workers": workers})
+    assert _figures(m.compute(store, q(period=query.period, settings=settings))) == serial
+
+
+def test_parts_cover_the_period_once():
+    query = q(period=Period(date(2024, 2, 27), date(2024, 3, 3)))  # 6 days
+    for n, lengths in ((1, [6]), (4, [2, 1, 1, 2]), (9, [1] * 6)):
+        parts = m._parts(query, n)
+        assert [p.period.days for p in parts] == lengths
+        assert parts[0].period.start == query.period.start
+        assert parts[-1].period.end == query.period.end
+        assert all(a.period.end.toordinal() + 1 == b.period.start.toordinal()
+                   for a, b in zip(parts, parts[1:]))

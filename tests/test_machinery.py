@@ -3,13 +3,14 @@ from __future__ import annotations
 
 from datetime import date
 
+import numpy as np
 import pytest
 
 from metrics import registry
 from metrics.compare import changes
 from metrics.formatting import fmt_change, fmt_kpi
 from metrics.period import Period, PeriodError, preset_period, shift_years
-from metrics.stats import percentile, rate, wilson
+from metrics.stats import percentile, percentile_of_sorted, rate, wilson
 
 
 def test_previous_period_has_equal_length_and_ends_the_day_before():
@@ -68,6 +69,15 @@ def test_percentiles_interpolate_linearly():
     assert percentile([1, 2, 3, 4], 50) == 2.5
     assert percentile([1, 2, 3, 4], 90) == pytest.approx(3.7)   # 1 + 0.9*3 = 3.7th order
     assert percentile([], 50) is None
+
+
+def test_percentile_of_sorted_is_numpys_percentile():
+    rng = np.random.default_rng(3)
+    for n in (1, 2, 3, 10, 997):
+        values = np.sort(rng.integers(0, 10**6, n)) / 3600.0
+        for q in (0, 10, 25, 50, 90, 99, 100):
+            assert percentile_of_sorted(values, q) == np.percentile(values, q)
+    assert percentile_of_sorted([], 50) is None
 
 
 def test_changes_are_points_for_rates_and_relative_for_counts():
