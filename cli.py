@@ -4,7 +4,7 @@
     python cli.py kpi --start YYYY-MM-DD --end YYYY-MM-DD [--as-of ...] [--community NAME ...]
                       [--by community|grid|category|channel|month] [--format json|table]
     python cli.py import TABLE FILE [--db URL] [--mapping M.yaml] [--strict] [--rejects R.csv]
-    python cli.py bench --cases 1000000 [--db URL]
+    python cli.py bench --cases 1000000 [--db URL] [--repeat 3] [--rebuild]
 
 Bad arguments get a one-line message and exit code 2, never a traceback.
 """
@@ -132,6 +132,8 @@ def build_parser() -> argparse.ArgumentParser:
     bench = sub.add_parser("bench", help="城市规模性能测试 (city-scale benchmark)")
     bench.add_argument("--db")
     bench.add_argument("--cases", type=int, default=1_000_000)
+    bench.add_argument("--repeat", type=int, default=3, help="cold runs (the median is shown)")
+    bench.add_argument("--rebuild", action="store_true", help="build the store even if it exists")
     bench.set_defaults(func=cmd_bench)
 
     add_import_parser(sub)

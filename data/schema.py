@@ -83,7 +83,10 @@ cases = Table(
     Column("summary", Text),
     Index("ix_cases_reported_at", "reported_at"),
     Index("ix_cases_community_reported_at", "community", "reported_at"),
-    Index("ix_cases_closed_at", "closed_at"),
+    # open cases (closed_at NULL or later than as_of) with every column the overdue
+    # backlog groups by: the backlog is answered from this index alone
+    Index("ix_cases_open", "closed_at", "deadline_at", "reported_at", "community", "grid_id",
+          "category", "channel"),
     Index("ix_cases_handler_id", "handler_id"),
     # the breakdown dictionaries: SELECT DISTINCT answered from an index (metrics.case_sql)
     Index("ix_cases_grid_id", "grid_id"),

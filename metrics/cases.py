@@ -36,6 +36,7 @@ DURATION_LABELS = ["<4小时", "4–8小时", "8–24小时", "1–2天", "2–3
                    "7–10天", "10–15天", "15–30天", "30天以上"]
 
 Kpis = dict[str, float | int | None]
+Units = tuple[np.ndarray, list[str]]  # (unit code per cube row, unit names by code)
 
 
 @dataclass
@@ -54,8 +55,7 @@ class CaseResult:
 class Cube:
     """The period's cases rolled up by (community, grid, category, channel, month)."""
 
-    dims: dict[str, tuple[np.ndarray, list[str]]]  # dimension -> (unit code per cube row,
-    #                                                 units by code; empty/NULL: 未填)
+    dims: dict[str, Units]        # dimension -> its units (empty / NULL: 未填)
     counts: np.ndarray            # cube rows x COUNTS
     duration_row: np.ndarray      # for each closed duration: its cube row
     seconds: np.ndarray           # the closed durations in whole seconds
@@ -120,10 +120,11 @@ def _month_name(number: int) -> str:
     return f"{number // 12:04d}-{number % 12 + 1:02d}"
 
 
-def _decode(keys: np.ndarray, d: Dictionaries) -> dict[str, tuple[np.ndarray, list[str]]] | None:
-    """Per dimension (codes, unit names) from coded keys; None if a value was unknown."""
+def _decode(keys: np.ndarray, d: Dictionaries,
+            dims: tuple[str, ...]) -> dict[str, Units] | None:
+    """Per dimension its units from coded keys; None if a value was not in the dictionary."""
     strides, out = d.strides(), {}
-    for dim in DIMENSIONS:
+    for dim in dims:
         codes = (keys // strides[dim]) % d.radix(dim)
         if dim == "month":
             names = [_month_name(d.first_month + m) for m in range(d.months)]
@@ -138,6 +139,13 @@ def _decode(keys: np.ndarray, d: Dictionaries) -> dict[str, tuple[np.ndarray, li
     return out
 
 
+def _units(rows: list, d: Dictionaries | None, dims: tuple[str, ...]) -> dict[str, Units] | None:
+    """Per dimension its units, from the rows' coded key or text keys (the first columns)."""
+    if d is None:
+        return {dim: _factorize(_clean(row[i] for row in rows)) for i, dim in enumerate(dims)}
+    return _decode(np.array([row[0] for row in rows], dtype=np.int64), d, dims)
+
+
 def _dictionaries(engine: Engine, q: Query) -> Dictionaries | None:
     with engine.connect() as conn:
         dictionaries = read_dictionaries(conn, q)
@@ -148,29 +156,26 @@ def load_cube(engine: Engine, q: Query) -> Cube:
     """Run the cube (in date ranges, side by side) and the backlog query; parse them."""
     dialect = engine.dialect.name
     parts = _parts(q, _workers(engine, q))
-    dictionaries = _dictionaries(engine, q) if dialect in CODED_KEY_DIALECTS else None
-    *cube_parts, backlog_rows = _run_all(
-        engine, [cube_statement(p, dialect, dictionaries) for p in parts]
-        + [backlog_statement(q)])
-    rows = [row for part in cube_parts for row in part]
-    if dictionaries is not None:
-        dims = _decode(np.array([row[0] for row in rows], dtype=np.int64), dictionaries)
-        if dims is None:  # a value written after the dictionaries were read: text keys
-            dictionaries = None
-            cube_parts = _run_all(engine, [cube_statement(p, dialect) for p in parts])
-            rows = [row for part in cube_parts for row in part]
-    if dictionaries is None:
-        dims = {d: _factorize(_clean(row[i] for row in rows)) for i, d in enumerate(DIMENSIONS)}
-    n_keys = 1 if dictionaries is not None else len(DIMENSIONS)
+    d = _dictionaries(engine, q) if dialect in CODED_KEY_DIALECTS else None
+    while True:
+        *cube_parts, backlog_rows = _run_all(
+            engine, [cube_statement(p, dialect, d) for p in parts] + [backlog_statement(q, d)])
+        rows = [row for part in cube_parts for row in part]
+        dims = _units(rows, d, DIMENSIONS)
+        backlog_dims = _units(backlog_rows, d, DIMENSIONS[:4])
+        if dims is not None and backlog_dims is not None:
+            break
+        d = None  # a value was written after the dictionaries were read: text keys
+    n_keys = 1 if d is not None else len(DIMENSIONS)
     counts = np.array([row[n_keys:-1] for row in rows], dtype=np.int64).reshape(
         len(rows), len(COUNTS))
     duration_row, seconds = _parse_seconds([row[-1] for row in rows],
                                            counts[:, COUNTS.index("timed")])
     return Cube(
         dims=dims, counts=counts, duration_row=duration_row, seconds=seconds,
-        backlog_keys={d: _clean(row[i] for row in backlog_rows)
-                      for i, d in enumerate(DIMENSIONS[:4])},
-        backlog=np.array([row[4] for row in backlog_rows], dtype=np.int64),
+        backlog_keys={dim: [units[c] for c in codes.tolist()]
+                      for dim, (codes, units) in backlog_dims.items()},
+        backlog=np.array([row[-1] for row in backlog_rows], dtype=np.int64),
     )
 
 
