@@ -30,7 +30,7 @@ from metrics.period import Period
 from metrics.stats import percentile_of_sorted, rate
 
 MISSING = "未填"
-CODED_KEY_DIALECTS = ("sqlite",)  # where grouping on one integer beats five texts
+CODED_KEYS = True  # group on one integer per case (metrics.case_sql); False: on five texts
 DURATION_BINS_H = [0, 4, 8, 24, 48, 72, 120, 168, 240, 360, 720, np.inf]
 DURATION_LABELS = ["<4小时", "4–8小时", "8–24小时", "1–2天", "2–3天", "3–5天", "5–7天",
                    "7–10天", "10–15天", "15–30天", "30天以上"]
@@ -156,7 +156,7 @@ def load_cube(engine: Engine, q: Query) -> Cube:
     """Run the cube (in date ranges, side by side) and the backlog query; parse them."""
     dialect = engine.dialect.name
     parts = _parts(q, _workers(engine, q))
-    d = _dictionaries(engine, q) if dialect in CODED_KEY_DIALECTS else None
+    d = _dictionaries(engine, q) if CODED_KEYS else None
     while True:
         *cube_parts, backlog_rows = _run_all(
             engine, [cube_statement(p, dialect, d) for p in parts] + [backlog_statement(q, d)])

@@ -199,12 +199,17 @@ def _figures(result: m.CaseResult) -> tuple:
 
 
 def test_coded_and_text_keys_agree(store, monkeypatch):
-    """The integer-coded cube (SQLite's path) and the text-keyed one give the same figures
-    on every database; a value missing from the dictionaries falls back to text keys."""
+    """The integer-coded cube and the text-keyed one give the same figures on every
+    database; a value missing from the dictionaries falls back to text keys."""
     query = q(period=Period(date(2024, 2, 1), date(2024, 3, 31)))
-    monkeypatch.setattr(m, "CODED_KEY_DIALECTS", ())
+    with store.connect() as conn:
+        d = m.read_dictionaries(conn, query)
+    assert sorted(d.values["channel"]) == sorted({"APP", "微信", "12345热线", "来访"})
+    assert d.values["grid"] == ["g1", "g2", "g3"]  # once each, in the database's order
+    assert (d.first_month, d.months) == (2024 * 12 + 1, 2)
+    monkeypatch.setattr(m, "CODED_KEYS", False)
     text_keys = _figures(m.compute(store, query))
-    monkeypatch.setattr(m, "CODED_KEY_DIALECTS", (store.dialect.name,))
+    monkeypatch.setattr(m, "CODED_KEYS", True)
     assert _figures(m.compute(store, query)) == text_keys
 
     read = m.read_dictionaries
