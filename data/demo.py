@@ -50,7 +50,8 @@ Each of these is planted once per calendar year, on a day / month drawn from
   (recipient_id suffix ``H``).
 
 Besides these, normal noise that KPIs must handle: a few responses later than 24 h, late
-closures, ~5 % cases never closed, cases without deadline, petitions without deadline,
+closures, ~4 % of cases settled only 20–240 days after their deadline (积案; so the open
+backlog at the cutoff is mostly recent) and ~0.4 % never closed, cases without deadline, petitions without deadline,
 invalid incidents, late arrivals, early leaves, missing check-outs, absences, off-day
 check-ins, short logs (< 15 characters) and logs filed days later.
 """
@@ -367,6 +368,7 @@ def _fault_month(seed: int, year: int, fault: int) -> int:
 # ---------------------------------------------------------------------------- cases
 
 CHANNELS = ["APP", "微信", "12345热线", "来访", "网格员上报"]
+STUCK_SHARE = 0.1  # of the cases not closed in the normal course: never closed at all
 CHANNEL_P = [0.24, 0.20, 0.26, 0.10, 0.20]
 CATEGORIES = ["征地拆迁", "物业管理", "就业", "环境卫生", "市政设施", "邻里纠纷", "社会保障",
               "治安隐患", "违章建筑", "其他"]
@@ -459,6 +461,9 @@ def _cases_for_day(seed: int, scale: float, d: date, r: Roster) -> list[dict]:
                 if level != "社区":
                     dur = max(dur, span * 0.3)
             closed = max(responded + timedelta(minutes=10), reported + timedelta(seconds=int(dur)))
+        elif u[k][7] >= STUCK_SHARE:  # 积案: settled 20..240 days after its deadline
+            level = "街道" if u[k][6] < 0.6 else "上级"
+            closed = reported + timedelta(days=dl_days + 20 + 220 * u[k][8])
         resolved = sat = None
         if closed is not None and u[k][9] < 0.85:
             p_unres = 0.08 - 0.05 * q + (0.08 if weak else 0)

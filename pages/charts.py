@@ -116,19 +116,13 @@ def duration_histogram(hist: dict[str, int], theme: Theme, *, median: float | No
     named on it."""
     fig = go.Figure(go.Bar(x=list(hist), y=list(hist.values()), marker_color=theme.palette[5],
                            name="办结件数"))
-    notes = []
-    if median is not None:
-        notes.append(f"中位数 {median:.1f} 小时")
-    if p90 is not None:
-        notes.append(f"P90 {p90:.1f} 小时")
-    if notes:
-        fig.add_annotation(text=" · ".join(notes), xref="paper", yref="paper", x=1, y=1.08,
-                           showarrow=False, font=dict(size=theme.font_size + 1))
-        for value, name in ((median, "中位数"), (p90, "P90")):
-            if value is not None:
-                idx = _bin_of(value)
-                fig.add_vline(x=idx, line_dash="dot", line_color=theme.bad,
-                              annotation_text=name, annotation_position="top")
+    # each marker carries its value; the median's text leans left and P90's right, so the
+    # two never overlap even when they fall in neighbouring bins
+    for value, name, side in ((median, "中位数", "top left"), (p90, "P90", "top right")):
+        if value is not None:
+            fig.add_vline(x=_bin_of(value), line_dash="dot", line_color=theme.bad,
+                          annotation_text=f"{name} {value:.1f} 小时",
+                          annotation_position=side)
     fig.update_yaxes(title="件数")
     return _layout(fig, theme, height)
 

@@ -159,9 +159,16 @@ def target_note(key: str, value, target) -> str:
     return "✓ 达标" if met else "✗ 未达标"
 
 
+def target_badge(key: str, value, target) -> str:
+    """The label's ':green-badge[✓ 达标]' / ':red-badge[✗ 未达标]' (colour and words)."""
+    words = target_note(key, value, target)
+    return "" if not words else f" :{'green' if words.startswith('✓') else 'red'}-badge[{words}]"
+
+
 def kpi_card(key: str, current: dict, prev: dict | None, year_ago: dict | None,
              target=None, trend: list | None = None) -> None:
-    """A bordered metric: value, 环比 delta, 同比 and the target in words below it.
+    """A bordered metric: met / missed target as a badge in its title, value, 环比 delta
+    and 同比 (the target's value is in the description and the tooltip).
 
     Backlog figures (judged at as_of, not per period) get no period comparison.
     """
@@ -172,7 +179,7 @@ def kpi_card(key: str, current: dict, prev: dict | None, year_ago: dict | None,
     yoy = changes({key: value}, year_ago or {}).get(key) if compare and year_ago else None
     notes = [f"同比 {fmt_change(key, yoy) or NULL}"] if compare else []
     if target is not None:
-        notes.append(f"{target_note(key, value, target)}(目标 {fmt_kpi(key, target)})")
+        notes.append(f"目标 {fmt_kpi(key, target)}")
     help_text = kpi.definition + (f"\n\n目标: {fmt_kpi(key, target)}(见设置)" if target else "")
     delta, arrow, colour = None, "off", "gray"
     if compare:
@@ -181,8 +188,8 @@ def kpi_card(key: str, current: dict, prev: dict | None, year_ago: dict | None,
             arrow = "up" if mom > 0 else "down"
             if kpi.higher_is_better is not None:
                 colour = "green" if (mom > 0) == kpi.higher_is_better else "red"
-    st.metric(kpi.label, fmt_kpi(key, value), delta=delta, delta_arrow=arrow,
-              delta_color=colour, help=help_text, border=True,
+    st.metric(kpi.label + target_badge(key, value, target), fmt_kpi(key, value), delta=delta,
+              delta_arrow=arrow, delta_color=colour, help=help_text, border=True,
               chart_data=trend or None, chart_type="line",
               delta_description=" · ".join(notes) or None)
 

@@ -71,7 +71,7 @@ def test_past_window_does_not_change(store, tmp_path):
     short = tmp_path / "short.db"
     demo.generate(_engine(short), seed=7, until=date(2019, 6, 30))
     checks = {
-        "cases": "WHERE reported_at < '2019-05-01'",
+        "cases": "WHERE reported_at < '2018-09-01'",  # 积案 settle up to 275 days later
         "petitions": "WHERE received_at < '2019-02-01'",
         "incidents": "WHERE occurred_at < '2019-07-01'",
         "attendance": "WHERE day < '2019-07-01'",
@@ -116,6 +116,11 @@ def test_calibration_2018_2020(store):
     assert 1350 <= total <= 1600
     assert closed > 1300
     assert closed / total >= 0.93
+    # the open overdue backlog at the cutoff is small and mostly recent: old cases settle
+    old, recent = _one(path, """
+        SELECT SUM(reported_at < '2020-07-01'), SUM(reported_at >= '2020-07-01') FROM cases
+        WHERE closed_at IS NULL AND deadline_at < '2020-12-31 23:59:59'""")
+    assert old + recent <= 0.03 * total and old <= recent + 10, (old, recent)
     units, kinds, pop, hh = _one(path, "SELECT COUNT(*), COUNT(DISTINCT kind), SUM(population), "
                                        "SUM(households) FROM communities")
     assert units == 15 and kinds == 2

@@ -9,6 +9,7 @@ from metrics import cases
 from metrics.context import make_query
 from metrics.formatting import fmt_kpi
 from metrics.period import preset_period
+from metrics.settings import load_settings
 
 PAGES = {
     "overview": "pages/cockpit.py",
@@ -43,10 +44,18 @@ def _expected(demo_url, preset="近12个月", scope=()):
     return cases.compute(engine, q, by=()).kpis
 
 
+def _shown(app) -> dict[str, str]:
+    """Metric title (without its target badge) -> value."""
+    return {m.label.split(" :")[0]: m.value for m in app.metric}
+
+
 def test_overview_shows_the_metrics_values(app, demo_url):
     app.switch_page(PAGES["overview"]).run()
-    shown = {m.label: m.value for m in app.metric}
+    shown = _shown(app)
     k = _expected(demo_url)
+    met = k["cases.closure_rate"] >= load_settings().get_path("cases.targets.closure_rate")
+    badge = next(m.label for m in app.metric if m.label.startswith("办结率"))
+    assert badge == "办结率 " + (":green-badge[✓ 达标]" if met else ":red-badge[✗ 未达标]")
     assert shown["办结率"] == fmt_kpi("cases.closure_rate", k["cases.closure_rate"])
     assert shown["受理量"] == fmt_kpi("cases.total", k["cases.total"])
     assert shown["超期未办结"] == fmt_kpi("cases.overdue_open", k["cases.overdue_open"])
@@ -57,7 +66,7 @@ def test_cases_page_follows_the_filters(app, demo_url):
     app.selectbox(key="f_preset").select("本年").run()
     app.multiselect(key="f_scope").select("和平社区").run()
     assert not app.exception
-    shown = {m.label: m.value for m in app.metric}
+    shown = _shown(app)
     k = _expected(demo_url, "本年", ("和平社区",))
     assert shown["三率综合得分"] == fmt_kpi("cases.three_rate_score", k["cases.three_rate_score"])
     assert shown["受理量"] == fmt_kpi("cases.total", k["cases.total"])
