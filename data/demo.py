@@ -51,8 +51,8 @@ Each of these is planted once per calendar year, on a day / month drawn from
 
 Besides these, normal noise that KPIs must handle: a few responses later than 24 h, late
 closures, ~4 % of cases settled only 20–240 days after their deadline (积案; so the open
-backlog at the cutoff is mostly recent) and ~0.4 % never closed, cases without deadline, petitions without deadline,
-invalid incidents, late arrivals, early leaves, missing check-outs, absences, off-day
+backlog at the cutoff is mostly recent) and ~0.4 % never closed, cases without deadline,
+petitions without deadline, invalid incidents, late arrivals, early leaves, missing check-outs, absences, off-day
 check-ins, short logs (< 15 characters) and logs filed days later.
 """
 from __future__ import annotations
@@ -463,7 +463,7 @@ def _cases_for_day(seed: int, scale: float, d: date, r: Roster) -> list[dict]:
             closed = max(responded + timedelta(minutes=10), reported + timedelta(seconds=int(dur)))
         elif u[k][7] >= STUCK_SHARE:  # 积案: settled 20..240 days after its deadline
             level = "街道" if u[k][6] < 0.6 else "上级"
-            closed = reported + timedelta(days=dl_days + 20 + 220 * u[k][8])
+            closed = reported + timedelta(seconds=int((dl_days + 20 + 220 * u[k][8]) * 86400))
         resolved = sat = None
         if closed is not None and u[k][9] < 0.85:
             p_unres = 0.08 - 0.05 * q + (0.08 if weak else 0)

@@ -121,6 +121,8 @@ def test_calibration_2018_2020(store):
         SELECT SUM(reported_at < '2020-07-01'), SUM(reported_at >= '2020-07-01') FROM cases
         WHERE closed_at IS NULL AND deadline_at < '2020-12-31 23:59:59'""")
     assert old + recent <= 0.03 * total and old <= recent + 10, (old, recent)
+    for col in ("reported_at", "responded_at", "deadline_at", "closed_at"):  # whole seconds
+        assert _one(path, f"SELECT COUNT(*) FROM cases WHERE {col} NOT LIKE '%.000000'")[0] == 0
     units, kinds, pop, hh = _one(path, "SELECT COUNT(*), COUNT(DISTINCT kind), SUM(population), "
                                        "SUM(households) FROM communities")
     assert units == 15 and kinds == 2
