@@ -22,12 +22,14 @@
 
    - ``cold``: wall time of the whole child process (interpreter start, imports,
      ``metrics.cases.compute(engine, q)`` with every breakdown), measured by the parent,
-     and the child's peak RSS (``VmHWM``); median of ``--repeat`` runs;
+     and the child's peak RSS (``VmHWM``); median wall time of ``--repeat`` runs, the
+     largest RSS;
    - ``trace``: the same computation under ``tracemalloc`` (peak of the computation alone;
      a separate run because tracing slows Python down);
    - ``warm``: the computation wrapped in ``streamlit.cache_data(ttl, max_entries)`` as the
      pages do, called twice; the second call (served from the cache) is timed;
-   - ``baseline`` / ``baseline-trace``: loads every case row of the year into pandas
+   - ``baseline`` / ``baseline-trace``: (``--repeat`` runs alternating with ``cold``:
+     median wall time, smallest RSS) loads every case row of the year into pandas
      (``pd.read_sql`` of ``SELECT *``; plus the still-open earlier cases, which the
      overdue backlog needs) and computes the same figures and breakdowns with
      ``metrics.reference.cases_kpis_pandas``. Its results are compared with ours.
@@ -574,13 +576,19 @@ def run_bench(args) -> int:
     as_of = CUTOFF
 
     say(f"measuring {MEASURE_START}..{MEASURE_END} (as_of {as_of}), each in a new process …")
-    colds = [_child("cold", url, as_of) for _ in range(repeat)]
+    # ours and the baseline alternate, so that a machine whose speed drifts slows both
+    colds, bases = [], []
+    for _ in range(repeat):
+        colds.append(_child("cold", url, as_of))
+        bases.append(_child("baseline", url, as_of))
     cold_wall = statistics.median(c["wall_s"] for c in colds)
     cold_compute = statistics.median(c["compute_s"] for c in colds)
-    cold_rss = max(c["rss_mb"] for c in colds)
+    cold_rss = max(c["rss_mb"] for c in colds)  # memory: our worst against its best
+    base = dict(bases[0], wall_s=statistics.median(b["wall_s"] for b in bases),
+                compute_s=statistics.median(b["compute_s"] for b in bases),
+                rss_mb=min(b["rss_mb"] for b in bases))
     trace = _child("trace", url, as_of)
     warm = _child("warm", url, as_of)
-    base = _child("baseline", url, as_of)
     base_trace = _child("baseline-trace", url, as_of)
     kp = colds[0]["result"]["kpis"]
 
@@ -603,7 +611,8 @@ def run_bench(args) -> int:
     say(f"cases in the store {n:,}; in the measured year {kp['cases.total']:,} "
         f"(baseline loaded {base['rows_loaded']:,} rows); breakdowns: "
         + ", ".join(f"{d} {k}" for d, k in colds[0]["result"]["groups"].items()))
-    say(f"database: {engine.dialect.name}; cold = median of {repeat} fresh processes; "
+    say(f"database: {engine.dialect.name}; cold and baseline = medians of {repeat} fresh "
+        f"processes each, run alternately (peak RSS: our largest, the baseline's smallest); "
         f"warm = second call through streamlit.cache_data")
     head = f"{'metric':<40}{'ours cold':>12}{'ours warm':>12}{'baseline':>12}{'ratio':>9}"
     say(head)

@@ -52,8 +52,9 @@ Each of these is planted once per calendar year, on a day / month drawn from
 Besides these, normal noise that KPIs must handle: a few responses later than 24 h, late
 closures, ~4 % of cases settled only 20–240 days after their deadline (积案; so the open
 backlog at the cutoff is mostly recent) and ~0.4 % never closed, cases without deadline,
-petitions without deadline, invalid incidents, late arrivals, early leaves, missing check-outs, absences, off-day
-check-ins, short logs (< 15 characters) and logs filed days later.
+petitions without deadline, invalid incidents, late arrivals, early leaves, missing
+check-outs, absences, off-day check-ins, short logs (< 15 characters) and logs filed days
+later.
 """
 from __future__ import annotations
 

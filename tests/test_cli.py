@@ -2,7 +2,10 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from datetime import date
+from pathlib import Path
 
 import pytest
 
@@ -12,6 +15,8 @@ from metrics.context import make_query
 from metrics.period import Period
 from metrics.registry import keys
 from metrics.report import BREAKDOWNS, kpi_report
+
+ROOT = Path(__file__).resolve().parent.parent
 from tests.demo_store import UNTIL
 
 
@@ -72,3 +77,17 @@ def test_same_kpi_json_on_every_database(engine, demo_url):
         ours = kpi_report(engine, make_query(engine, period), by=by)
         theirs = kpi_report(reference, make_query(reference, period), by=by)
         assert json.dumps(ours, sort_keys=True) == json.dumps(theirs, sort_keys=True), by
+
+
+def test_bench_runs_end_to_end_on_a_small_store(tmp_path):
+    """The benchmark builds a store, measures in fresh processes and checks its figures
+    against the pandas reference (at this size the speed ratios mean nothing)."""
+    url = f"sqlite:///{tmp_path / 'bench.db'}"
+    done = subprocess.run([sys.executable, "cli.py", "bench", "--cases", "3000", "--repeat", "1",
+                           "--db", url], cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert done.returncode in (0, 1), done.stderr
+    assert "in the measured year" in done.stdout
+    assert "[OK] same figures as the pandas reference (1e-9): 0 differences" in done.stdout
+    again = subprocess.run([sys.executable, "cli.py", "bench", "--cases", "3000", "--repeat", "1",
+                            "--db", url], cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert "reusing" in again.stdout
