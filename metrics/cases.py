@@ -94,18 +94,23 @@ def _workers(engine: Engine, q: Query) -> int:
     return max(1, int(q.settings.get_path("app.query_workers", 2)))
 
 
-def _fetch(engine: Engine, stmt) -> list:
+def _fetch(engine: Engine, statements: list) -> list[list]:
+    """Run the statements one after another on one connection; their rows."""
     with engine.connect() as conn:
         if engine.dialect.name in ("mysql", "mariadb"):  # GROUP_CONCAT stops at 1 kB
             conn.exec_driver_sql("SET SESSION group_concat_max_len = 1073741824")
-        return conn.execute(stmt).all()
+        return [conn.execute(stmt).all() for stmt in statements]
 
 
-def _run_all(engine: Engine, statements: list) -> list[list]:
-    if len(statements) == 1:
-        return [_fetch(engine, statements[0])]
-    with ThreadPoolExecutor(max_workers=len(statements)) as pool:
-        return list(pool.map(lambda s: _fetch(engine, s), statements))
+def _run_all(engine: Engine, lanes: list[list]) -> list[list]:
+    """Each lane's statements on its own connection, the lanes side by side; the rows of
+    every statement in lane order."""
+    if len(lanes) == 1:
+        results = [_fetch(engine, lanes[0])]
+    else:
+        with ThreadPoolExecutor(max_workers=len(lanes)) as pool:
+            results = list(pool.map(lambda lane: _fetch(engine, lane), lanes))
+    return [rows for lane in results for rows in lane]
 
 
 def _factorize(values: list[str]) -> tuple[np.ndarray, list[str]]:
@@ -158,8 +163,10 @@ def load_cube(engine: Engine, q: Query) -> Cube:
     parts = _parts(q, _workers(engine, q))
     d = _dictionaries(engine, q) if CODED_KEYS else None
     while True:
-        *cube_parts, backlog_rows = _run_all(
-            engine, [cube_statement(p, dialect, d) for p in parts] + [backlog_statement(q, d)])
+        # one lane per date range; the small backlog query rides in the last
+        lanes = [[cube_statement(p, dialect, d)] for p in parts]
+        lanes[-1].append(backlog_statement(q, d))
+        *cube_parts, backlog_rows = _run_all(engine, lanes)
         rows = [row for part in cube_parts for row in part]
         dims = _units(rows, d, DIMENSIONS)
         backlog_dims = _units(backlog_rows, d, DIMENSIONS[:4])
