@@ -94,11 +94,22 @@ def _workers(engine: Engine, q: Query) -> int:
     return max(1, int(q.settings.get_path("app.query_workers", 2)))
 
 
+# Per database, how a lane's connection is set up for one large aggregate.
+LANE_SETUP = {
+    "mysql": ["SET SESSION group_concat_max_len = 1073741824"],  # it stops at 1 kB otherwise
+    "mariadb": ["SET SESSION group_concat_max_len = 1073741824"],
+    # the lanes are the parallelism: each query runs alone, sorts in memory, no JIT
+    # (SET LOCAL: only for this transaction, the pooled connection keeps its defaults)
+    "postgresql": ["SET LOCAL max_parallel_workers_per_gather = 0",
+                   "SET LOCAL work_mem = '64MB'", "SET LOCAL jit = off"],
+}
+
+
 def _fetch(engine: Engine, statements: list) -> list[list]:
     """Run the statements one after another on one connection; their rows."""
     with engine.connect() as conn:
-        if engine.dialect.name in ("mysql", "mariadb"):  # GROUP_CONCAT stops at 1 kB
-            conn.exec_driver_sql("SET SESSION group_concat_max_len = 1073741824")
+        for setup in LANE_SETUP.get(engine.dialect.name, ()):
+            conn.exec_driver_sql(setup)
         return [conn.execute(stmt).all() for stmt in statements]
 
 
