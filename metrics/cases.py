@@ -79,7 +79,7 @@ def _parse_seconds(texts: list[str | None], lengths: np.ndarray) -> tuple[np.nda
 
 def _parts(q: Query, n: int) -> list[Query]:
     """The query with its period cut into at most n runs of whole days."""
-    days = (q.period.end - q.period.start).days + 1
+    days = q.period.days
     n = max(1, min(n, days))
     cuts = [q.period.start + timedelta(days=round(i * days / n)) for i in range(n + 1)]
     return [replace(q, period=Period(cuts[i], cuts[i + 1] - timedelta(days=1)))
