@@ -562,3 +562,43 @@ def test_import_refreshes_planner_statistics(tmp_path):
     with engine.connect() as conn:
         analysed = {row[0] for row in conn.exec_driver_sql("SELECT tbl FROM sqlite_stat1")}
     assert {"communities", "grids", "cadres", "cases"} <= analysed
+
+
+def _xls(rows_: list[list]) -> bytes:
+    """An Excel 97-2003 workbook (xlwt), dates as real date cells."""
+    import xlwt
+
+    book = xlwt.Workbook(encoding="utf-8")
+    ws = book.add_sheet("工单")
+    stamp = xlwt.easyxf(num_format_str="yyyy-mm-dd hh:mm")
+    for r, row in enumerate(rows_):
+        for c, value in enumerate(row):
+            if isinstance(value, datetime):
+                ws.write(r, c, value, stamp)
+            elif value is not None:
+                ws.write(r, c, value)
+    buf = io.BytesIO()
+    book.save(buf)
+    return buf.getvalue()
+
+
+def test_xls_cells(store):
+    """Old-format exports: date cells, numbers as ids, booleans, empty cells, damage."""
+    data = _xls([
+        ["工单编号", "受理时间", "社区", "办结时间", "诉求摘要", "是否解决"],
+        [2001, datetime(2024, 3, 5, 9, 30), "城东社区", datetime(2024, 3, 7, 6, 0), "路灯不亮", True],
+        ["2002", "2024/03/06 10:00", "城西社区", None, None, "否"],
+        ["2003", "不是日期", "城西社区", None, None, None],
+    ])
+    r = imp(store, "cases", data, "cases.xls")
+    assert (r.error, r.file_format) == (None, "xls")
+    assert (r.inserted, r.rejected) == (2, 1)
+    got = {x["case_id"]: x for x in rows(store, "cases")}
+    assert got["2001"]["reported_at"] == datetime(2024, 3, 5, 9, 30)
+    assert got["2001"]["closed_at"] == datetime(2024, 3, 7, 6, 0)
+    assert got["2001"]["summary"] == "路灯不亮" and got["2002"]["summary"] is None
+    assert got["2001"]["callback_resolved"] is True and got["2002"]["callback_resolved"] is False
+    assert [(x.row, x.column, x.value) for x in r.rejects] == [(4, "受理时间", "不是日期")]
+    r = imp(store, "cases", b"\xd0\xcf\x11\xe0 not really a workbook", "broken.xls")
+    assert r.error == "XLS 文件已损坏或不是 Excel 97-2003 工作簿，无法打开"
+    assert count(store, "cases") == 2  # nothing stored is lost
