@@ -21,18 +21,17 @@ def league_table(result: CaseResult, dim: str, settings) -> pd.DataFrame:
     reason), so that a tiny community cannot top or bottom the table by chance.
     """
     min_sample = int(settings.get_path("cases.min_sample", 10))
-    counts = result.counts.get(dim, {})
     rows = []
     for unit, k in result.groups.get(dim, {}).items():
-        n = counts.get(unit)
+        n = result.counts[dim][unit]  # every unit has its counts (zeros for backlog only)
         row = {"unit": unit, **k}
         for key, num, den in (("response", "responded", "total"),
                               ("resolution", "resolved", "callbacks"),
                               ("satisfaction", "satisfied", "callbacks"),
                               ("closure", "closed", "total")):
-            ci = wilson(int(n[num]), int(n[den])) if n is not None else None
+            ci = wilson(n[num], n[den])
             row[f"{key}_lo"], row[f"{key}_hi"] = ci if ci else (None, None)
-        total = int(n["total"]) if n is not None else 0
+        total = n["total"]
         row["ranked"] = total >= min_sample and k["cases.three_rate_score"] is not None
         row["note"] = "" if row["ranked"] else (
             f"样本不足({total} 件 < {min_sample})" if total < min_sample else "无回访数据")
