@@ -11,13 +11,15 @@ Bad arguments get a one-line message and exit code 2, never a traceback.
 from __future__ import annotations
 
 import argparse
+import getpass
 import json
 import sys
 import time
 from datetime import date, datetime
+from pathlib import Path
 
-from data.db import get_engine, has_data, resolve_url
-from data.import_cli import add_import_parser
+from data.ingest.columns import TABLES
+from data.store.db import get_engine, has_data, resolve_url
 from metrics.context import make_query
 from metrics.formatting import fmt_kpi
 from metrics.period import Period, PeriodError
@@ -102,9 +104,84 @@ def cmd_kpi(args) -> int:
 
 
 def cmd_bench(args) -> int:
-    from data.bench import run_bench
+    from metrics.bench import run_bench
 
     return run_bench(args)
+
+
+def add_import_parser(subparsers) -> argparse.ArgumentParser:
+    p = subparsers.add_parser(
+        "import", help="导入 CSV/XLSX/XLS 文件到数据表",
+        description="导入数据文件（UTF-8/GBK 自动识别；中文或英文表头；其他表头用映射文件）。")
+    p.add_argument("table", choices=list(TABLES), metavar="TABLE",
+                   help="目标表：" + "、".join(f"{k}（{v.zh}）" for k, v in TABLES.items()))
+    p.add_argument("file", metavar="FILE", help="数据文件（.csv / .xlsx / .xls）")
+    p.add_argument("--db", default=None, help="数据库 URL（默认按 ZHILI_DB_URL、secrets.toml、内置 SQLite）")
+    p.add_argument("--mapping", default=None, help="映射文件（YAML：columns / constants / date_formats / values）")
+    p.add_argument("--strict", action="store_true", help="严格模式：有任何无效行则整个文件都不导入")
+    p.add_argument("--rejects", default=None, help="把拒绝行写入此文件（.csv 或 .xlsx）")
+    p.add_argument("--exported-at", dest="exported_at", default=None,
+                   help="源数据导出时间 YYYY-MM-DDTHH:MM:SS（决定“数据截至”）")
+    p.add_argument("--by", dest="imported_by", default=None, help="导入人（默认当前系统用户）")
+    p.set_defaults(func=run_import)
+    return p
+
+
+def _fail(message: str) -> int:
+    print(f"错误：{message}".replace("\n", " "), file=sys.stderr)
+    return 2
+
+
+def run_import(args) -> int:
+    from data.store.db import get_engine
+    from data.ingest.importer import import_file, rejects_to_csv, rejects_to_xlsx
+    from data.ingest.parsing import encoding_label
+
+    path = Path(args.file)
+    if not path.is_file():
+        return _fail(f"找不到文件：{path}")
+    try:
+        engine = get_engine(args.db)
+    except Exception as exc:  # noqa: BLE001
+        return _fail(f"无法连接数据库：{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}")
+    by = getattr(args, "imported_by", None)
+    if not by:
+        try:
+            by = getpass.getuser()
+        except Exception:  # noqa: BLE001
+            by = None
+    result = import_file(engine, args.table, path, path.name, mapping=args.mapping,
+                         strict=args.strict, exported_at=args.exported_at, imported_by=by)
+    if result.error:
+        return _fail(result.error)
+    table_zh = TABLES[args.table].zh
+    enc = f"，编码 {encoding_label(result.encoding)}" if result.encoding else ""
+    print(f"文件：{path.name}（{(result.file_format or '').upper()}{enc}）→ 表 {args.table}（{table_zh}）")
+    print(result.summary_zh())
+    if result.column_mapping:
+        print("列对应：" + "，".join(f"{k}→{v}" for k, v in result.column_mapping.items()))
+    if result.ignored_columns:
+        print("已忽略的未知列：" + "、".join(result.ignored_columns))
+    if result.dropped_columns:
+        print("已丢弃的个人信息列（不保存）：" + "、".join(result.dropped_columns))
+    for w in result.warnings:
+        print("提示：" + w)
+    if result.rejects:
+        shown = result.rejects[:20]
+        print(f"无效数据（{len(result.rejects)} 条问题，涉及 {result.rejected} 行）：")
+        for r in shown:
+            print(f"  第 {r.row} 行 [{r.column}] 「{r.value}」：{r.reason}")
+        if len(result.rejects) > len(shown):
+            print(f"  ……其余 {len(result.rejects) - len(shown)} 条见拒绝行文件")
+    if args.rejects:
+        out = Path(args.rejects)
+        try:
+            data = rejects_to_xlsx(result.rejects) if out.suffix.lower() == ".xlsx" else rejects_to_csv(result.rejects)
+            out.write_bytes(data)
+            print(f"拒绝行已写入：{out}")
+        except OSError as exc:
+            print(f"警告：无法写入拒绝行文件 {out}：{exc.strerror}", file=sys.stderr)
+    return 0 if result.committed else 1
 
 
 def build_parser() -> argparse.ArgumentParser:

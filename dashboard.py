@@ -2,14 +2,14 @@
 
 Run with ``streamlit run dashboard.py``. Pages live in pages/ and are listed here
 explicitly (st.navigation does not discover them). Each page draws the shared sidebar
-filters through pages.common.current_filters(), so a page also works when Streamlit runs
+filters through pages.ui.common.current_filters(), so a page also works when Streamlit runs
 it on its own (AppTest, or a first visit by direct link).
 """
 from __future__ import annotations
 
 import streamlit as st
 
-from data.db import get_engine, has_data, resolve_url
+from data.store.db import get_engine, has_data, resolve_url
 
 st.set_page_config(page_title="智理 · 南城街道社区治理指标", page_icon=":material/monitoring:",
                    layout="wide", initial_sidebar_state="expanded")

@@ -2,7 +2,7 @@
 
 Used on first start when no store exists (and by ``cli.py demo``), for screenshots,
 training and benchmarks. ``generate(engine, seed, scale, until)`` fills every table of
-``data.schema`` and logs one ``import_log`` row per table (source ``'demo'``).
+``data.store.schema`` and logs one ``import_log`` row per table (source ``'demo'``).
 
 Determinism
 -----------
@@ -69,8 +69,8 @@ import chinese_calendar
 import numpy as np
 from sqlalchemy import Boolean, Date, DateTime, Engine, Float, Numeric, Table
 
-from data import schema as S
-from data.db import create_schema, drop_schema, has_data, refresh_statistics
+from data.store import schema as S
+from data.store.db import create_schema, drop_schema, has_data, refresh_statistics
 
 START = date(2018, 1, 1)
 

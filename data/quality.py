@@ -20,7 +20,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.engine import Engine
 
-from data.schema import (
+from data.store.schema import (
     attendance, benefit_payments, benefit_recipients, benefit_standards, cases, communities,
     petitions, worklogs,
 )

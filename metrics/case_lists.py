@@ -7,7 +7,7 @@ from __future__ import annotations
 import pandas as pd
 from sqlalchemy import Engine, or_, select
 
-from data.schema import cadres, cases
+from data.store.schema import cadres, cases
 from metrics.case_sql import case_counts, cohort_filter, past_deadline
 from metrics.cases import CaseResult
 from metrics.context import Query

@@ -26,7 +26,7 @@ from sqlalchemy import Connection, Text, and_, case, func, null, select, union_a
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.functions import FunctionElement
 
-from data.schema import cases
+from data.store.schema import cases
 from metrics.context import Query
 from metrics.sqlfn import flag, month_number, month_of, seconds_between
 

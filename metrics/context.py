@@ -6,7 +6,7 @@ from datetime import datetime
 
 from sqlalchemy import Engine
 
-from data.db import data_as_of
+from data.store.db import data_as_of
 from metrics.period import Period
 from metrics.settings import Settings, load_settings
 

@@ -11,14 +11,14 @@ from datetime import datetime
 import pandas as pd
 import streamlit as st
 
-from data.db import resolve_url
+from data.store.db import resolve_url
 from metrics import case_lists as lists
 from metrics import cases as m
 from metrics.formatting import fmt_kpi
 from metrics.period import preset_period
 from metrics.registry import REGISTRY
-from pages import charts
-from pages.common import Filters, cases_for, settings, store_as_of
+from pages.ui import charts
+from pages.ui.common import Filters, cases_for, settings, store_as_of
 
 THEME = charts.DARK
 SLIDES = ("总览", "月度趋势", "社区排名", "诉求构成")

@@ -12,8 +12,8 @@ from metrics import case_lists as lists
 from metrics import cases as m
 from metrics.formatting import fmt_kpi
 from metrics.registry import REGISTRY
-from pages import charts
-from pages.common import (POINT_IN_TIME, cases_for, sidebar_filters, empty_state, engine, kpi_card,
+from pages.ui import charts
+from pages.ui.common import (POINT_IN_TIME, cases_for, sidebar_filters, empty_state, engine, kpi_card,
                           page_header, settings)
 
 THEME = charts.LIGHT

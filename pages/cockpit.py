@@ -8,8 +8,8 @@ import streamlit as st
 from metrics import case_lists as lists
 from metrics import cases as m
 from metrics.formatting import fmt_kpi
-from pages import charts
-from pages.common import POINT_IN_TIME, cases_for, sidebar_filters, kpi_card, page_header, settings
+from pages.ui import charts
+from pages.ui.common import POINT_IN_TIME, cases_for, sidebar_filters, kpi_card, page_header, settings
 
 THEME = charts.LIGHT
 TILES = ["cases.total", "cases.closure_rate", "cases.on_time_rate", "cases.three_rate_score",

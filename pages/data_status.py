@@ -5,10 +5,10 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from data.db import resolve_url
-from data.inventory import table_stats
-from pages.data_import_ui import render_import_panel, render_quality_panel
-from pages.common import sidebar_filters, engine, page_header
+from data.store.db import resolve_url
+from data.store.inventory import table_stats
+from pages.ui.import_panel import render_import_panel, render_quality_panel
+from pages.ui.common import sidebar_filters, engine, page_header
 
 
 def render_inventory(f) -> None:

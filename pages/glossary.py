@@ -5,7 +5,7 @@ import pandas as pd
 import streamlit as st
 
 from metrics.registry import COMMON_RULES, REGISTRY
-from pages.common import sidebar_filters, page_header, settings
+from pages.ui.common import sidebar_filters, page_header, settings
 
 UNITS = {"pct": "比率(%)", "count": "件/次", "hours": "小时", "score": "分", "money": "元",
          "per": "每千人/万人"}

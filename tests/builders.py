@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from data.schema import DATA_TABLES, import_log
+from data.store.schema import DATA_TABLES, import_log
 
 
 def ts(text: str) -> datetime:

@@ -9,17 +9,15 @@ database it is meant to cover.
 from __future__ import annotations
 
 import os
-import sys
+
 from pathlib import Path
 
 import pytest
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
 
-from data.db import create_schema, drop_schema, get_engine  # noqa: E402
+from data.store.db import create_schema, drop_schema, get_engine  # noqa: E402
 
 SERVER_URLS = {
     "postgresql": os.environ.get("ZHILI_TEST_PG_URL",

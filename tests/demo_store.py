@@ -4,7 +4,7 @@ from __future__ import annotations
 from datetime import date
 from pathlib import Path
 
-from data.db import get_engine
+from data.store.db import get_engine
 
 UNTIL = date(2019, 12, 31)
 

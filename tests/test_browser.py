@@ -13,7 +13,7 @@ import urllib.request
 
 import pytest
 
-from data.db import ROOT
+from data.store.db import ROOT
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
@@ -75,6 +75,7 @@ def _settle(page, timeout_s: float = 60) -> None:
     page.wait_for_function(CHARTS_DRAWN, timeout=max(1000, (deadline - time.monotonic()) * 1000))
 
 
+@pytest.mark.slow
 def test_every_page_draws_without_errors(server, tmp_path):
     from playwright.sync_api import sync_playwright
 

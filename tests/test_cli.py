@@ -68,7 +68,7 @@ def test_bad_arguments_exit_2_with_one_line(capsys, demo_url, argv, needle):
 
 def test_same_kpi_json_on_every_database(engine, demo_url):
     """The seed-7 demo up to UNTIL gives the same JSON, for every breakdown, everywhere."""
-    from data.db import get_engine
+    from data.store.db import get_engine
 
     generate(engine, seed=7, until=UNTIL, force=True)
     reference = get_engine(demo_url)
@@ -79,6 +79,7 @@ def test_same_kpi_json_on_every_database(engine, demo_url):
         assert json.dumps(ours, sort_keys=True) == json.dumps(theirs, sort_keys=True), by
 
 
+@pytest.mark.slow
 def test_bench_runs_end_to_end_on_a_small_store(tmp_path):
     """The benchmark builds a store, measures in fresh processes and checks its figures
     against the pandas reference (at this size the speed ratios mean nothing)."""

@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import create_engine
 
 from data import demo
-from data.schema import DATA_TABLES
+from data.store.schema import DATA_TABLES
 
 
 def _engine(path):

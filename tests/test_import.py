@@ -23,12 +23,12 @@ import openpyxl
 import pytest
 from sqlalchemy import func, select
 
-from data import importer as I
-from data.columns import TABLES, ZH_HEADERS
-from data.db import get_engine, create_schema
-from data.importer import import_file, preview_file, rejects_to_csv, rejects_to_xlsx
-from data.schema import DATA_TABLES, import_log
-from data.templates import template_xlsx
+from data.ingest import importer as I
+from data.ingest.columns import TABLES, ZH_HEADERS
+from data.store.db import get_engine, create_schema
+from data.ingest.importer import import_file, preview_file, rejects_to_csv, rejects_to_xlsx
+from data.store.schema import DATA_TABLES, import_log
+from data.ingest.templates import template_xlsx
 from tests.builders import insert
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -361,8 +361,8 @@ def test_exception_mid_import_rolls_back(store):
 KILL_CHILD = r"""
 import sys, time
 sys.path.insert(0, sys.argv[1])
-from data.db import get_engine
-from data.importer import import_file
+from data.store.db import get_engine
+from data.ingest.importer import import_file
 def hook(n):
     if n == 3:
         print("HALF", flush=True)
@@ -485,7 +485,7 @@ def test_preview(store):
 
 
 def test_cli(store, tmp_path, capsys):
-    from data.import_cli import main
+    from cli import main
     url = store.url.render_as_string(hide_password=False)
     rej = tmp_path / "rejects.csv"
     rc = main(["import", "cases", str(CORPUS / "cases_mixed_dates.csv"), "--db", url,
@@ -508,8 +508,8 @@ def test_cli(store, tmp_path, capsys):
 BIG_CHILD = r"""
 import json, sys, time
 sys.path.insert(0, sys.argv[1])
-from data.db import get_engine, create_schema
-from data.importer import import_file
+from data.store.db import get_engine, create_schema
+from data.ingest.importer import import_file
 engine = get_engine(sys.argv[2])
 t0 = time.perf_counter()
 r = import_file(engine, "cases", sys.argv[3], "big.csv")
@@ -521,7 +521,7 @@ print(json.dumps({"seconds": dt, "maxrss_mb": hwm_kb / 1024,
 """
 
 
-@pytest.mark.skipif(os.environ.get("ZHILI_SKIP_BIG") == "1", reason="ZHILI_SKIP_BIG=1")
+@pytest.mark.slow
 def test_50mb_csv_streams(tmp_path):
     db = tmp_path / "big.db"
     url = f"sqlite:///{db}"

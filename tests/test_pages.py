@@ -4,7 +4,7 @@ from __future__ import annotations
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from data.db import ROOT, get_engine
+from data.store.db import ROOT, get_engine
 from metrics import cases
 from metrics.context import make_query
 from metrics.formatting import fmt_kpi

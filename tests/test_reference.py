@@ -10,10 +10,10 @@ import pandas as pd
 import pytest
 from sqlalchemy import func, select, text
 
-from data.bench import build_store, compare_results, generate_cases, store_cases
-from data.db import get_engine
+from metrics.bench import build_store, compare_results, generate_cases, store_cases
+from data.store.db import get_engine
 from data.demo import generate
-from data.schema import cases as cases_table
+from data.store.schema import cases as cases_table
 from metrics import cases as m
 from metrics.context import Query
 from metrics.period import Period

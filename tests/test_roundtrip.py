@@ -8,10 +8,10 @@ from datetime import date
 
 import pandas as pd
 
-from data.columns import TABLES
-from data.db import create_schema, get_engine
-from data.importer import import_file
-from data.schema import DATA_TABLES
+from data.ingest.columns import TABLES
+from data.store.db import create_schema, get_engine
+from data.ingest.importer import import_file
+from data.store.schema import DATA_TABLES
 from metrics.context import make_query
 from metrics.period import Period
 from metrics.report import BREAKDOWNS, kpi_report

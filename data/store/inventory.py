@@ -6,7 +6,7 @@ from datetime import date, datetime
 import pandas as pd
 from sqlalchemy import Engine, func, select
 
-from data.schema import DATA_TABLES, RECORD_DATE, import_log
+from data.store.schema import DATA_TABLES, RECORD_DATE, import_log
 
 TABLE_LABELS = {
     "communities": "社区", "grids": "网格", "cadres": "干部", "cases": "诉求工单",

@@ -2,7 +2,7 @@
 
 Used by the data page (pages/data_status.py, owned elsewhere):
 
-    from pages.data_import_ui import render_import_panel, render_quality_panel
+    from pages.ui.import_panel import render_import_panel, render_quality_panel
     render_import_panel(engine)
     render_quality_panel(engine)
 
@@ -19,13 +19,13 @@ from datetime import datetime, time
 import pandas as pd
 import streamlit as st
 
-from data.columns import TABLES
-from data.importer import (
+from data.ingest.columns import TABLES
+from data.ingest.importer import (
     ImportResult, Preview, import_file, preview_file, rejects_to_csv, rejects_to_xlsx,
 )
-from data.parsing import encoding_label
+from data.ingest.parsing import encoding_label
 from data.quality import run_checks
-from data.templates import template_file_name, template_xlsx
+from data.ingest.templates import template_file_name, template_xlsx
 
 _MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$:=])")
 FORMAT_LABEL = {"csv": "CSV", "xlsx": "Excel（XLSX）", "xls": "Excel 97-2003（XLS）"}

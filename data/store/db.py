@@ -15,9 +15,9 @@ from pathlib import Path
 from sqlalchemy import Engine, create_engine, event, func, inspect, select
 from sqlalchemy.engine import make_url
 
-from data.schema import import_log, metadata
+from data.store.schema import import_log, metadata
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 SECRETS_FILE = ROOT / ".streamlit" / "secrets.toml"
 DEFAULT_URL = f"sqlite:///{ROOT / 'data' / 'zhili.db'}"
 ENV_VAR = "ZHILI_DB_URL"

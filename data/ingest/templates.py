@@ -11,8 +11,8 @@ import io
 from datetime import date, datetime
 from decimal import Decimal
 
-from data.columns import TABLES
-from data.importer import write_text_cell
+from data.ingest.columns import TABLES
+from data.ingest.importer import write_text_cell
 
 VALIDATION_ROWS = 5000
 

@@ -17,7 +17,7 @@
    database), so the benchmark never touches the throw-away test databases.
 
 2. **Measurements**, for the last year of the data (2025, about a third of the rows), each
-   in a fresh ``python -m data.bench --measure MODE`` subprocess so that "cold" is a whole
+   in a fresh ``python -m metrics.bench --measure MODE`` subprocess so that "cold" is a whole
    process:
 
    - ``cold``: wall time of the whole child process (interpreter start, imports,
@@ -53,7 +53,7 @@ from pathlib import Path
 import numpy as np
 
 ROOT = Path(__file__).resolve().parent.parent
-if str(ROOT) not in sys.path:  # ``python data/bench.py`` as well as ``-m data.bench``
+if str(ROOT) not in sys.path:  # ``python data/bench.py`` as well as ``-m metrics.bench``
     sys.path.insert(0, str(ROOT))
 
 FIRST_DAY = date(2023, 1, 1)
@@ -242,7 +242,7 @@ def ensure_database(url: str) -> None:
     from sqlalchemy import create_engine, text
     from sqlalchemy.engine import make_url
 
-    from data.db import _normalise
+    from data.store.db import _normalise
 
     u = make_url(_normalise(url))
     backend = u.get_backend_name()
@@ -268,7 +268,7 @@ def store_cases(engine) -> int | None:
     """N when the store holds a complete bench build of N cases, else None."""
     from sqlalchemy import func, inspect, select
 
-    from data.schema import cases, import_log
+    from data.store.schema import cases, import_log
 
     if not inspect(engine).has_table("import_log") or not inspect(engine).has_table("cases"):
         return None
@@ -288,8 +288,8 @@ def build_store(engine, n: int, seed: int = SEED, chunk: int = 100_000,
     from sqlalchemy import text
 
     from data import demo
-    from data import schema as S
-    from data.db import create_schema, drop_schema
+    from data.store import schema as S
+    from data.store.db import create_schema, drop_schema
 
     t0 = time.perf_counter()
     drop_schema(engine)
@@ -386,7 +386,7 @@ def _load_postgresql(engine, cols, n, chunk) -> None:
 
 
 def _load_core(engine, cols, n, chunk) -> None:
-    from data.schema import cases
+    from data.store.schema import cases
 
     for lo in range(0, n, chunk):
         hi = min(n, lo + chunk)
@@ -450,7 +450,7 @@ def measure(mode: str, url: str, as_of: datetime) -> dict:
     """One measurement inside this (fresh) process; returns what to report as JSON."""
     out: dict = {"mode": mode}
     if mode in ("cold", "trace", "warm"):
-        from data.db import get_engine
+        from data.store.db import get_engine
         from metrics import cases
 
         engine = get_engine(url)
@@ -486,7 +486,7 @@ def measure(mode: str, url: str, as_of: datetime) -> dict:
             res = cached(engine, url, q.period.start, q.period.end, q.as_of)
             out["warm_s"] = time.perf_counter() - t
     else:
-        from data.db import get_engine
+        from data.store.db import get_engine
         from metrics.cases import DIMENSIONS
         from metrics.reference import cases_kpis_pandas
 
@@ -512,7 +512,7 @@ def measure(mode: str, url: str, as_of: datetime) -> dict:
 
 
 def _child(mode: str, url: str, as_of: datetime) -> dict:
-    cmd = [sys.executable, "-m", "data.bench", "--measure", mode, "--db", url,
+    cmd = [sys.executable, "-m", "metrics.bench", "--measure", mode, "--db", url,
            "--as-of", as_of.isoformat()]
     t = time.perf_counter()
     proc = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True)
@@ -554,7 +554,7 @@ def run_bench(args) -> int:
     """Build or reuse the store, measure in subprocesses, print the table; 0 if targets met."""
     from sqlalchemy.engine import make_url
 
-    from data.db import _normalise, get_engine
+    from data.store.db import _normalise, get_engine
 
     n = int(args.cases)
     if n < 1000:
@@ -643,7 +643,7 @@ def run_bench(args) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m data.bench", description=__doc__.split("\n")[0])
+    parser = argparse.ArgumentParser(prog="python -m metrics.bench", description=__doc__.split("\n")[0])
     parser.add_argument("--db")
     parser.add_argument("--cases", type=int, default=1_000_000)
     parser.add_argument("--repeat", type=int, default=3)

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 
 from sqlalchemy import Boolean, Date, DateTime, Float, Integer, Numeric, String, Table
 
-from data.schema import DATA_TABLES, RECORD_DATE
+from data.store.schema import DATA_TABLES, RECORD_DATE
 
 # ---------------------------------------------------------------------------------------
 # Closed lists (enforced at import) — DATA.md "Closed lists" and KPI.md.

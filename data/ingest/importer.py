@@ -56,13 +56,13 @@ from zoneinfo import ZoneInfo
 import yaml
 from sqlalchemy import Engine, and_, bindparam, inspect, select, tuple_
 
-from data import parsing as P
-from data.columns import (
+from data.ingest import parsing as P
+from data.ingest.columns import (
     CLOSED_ALIASES, ID_NUMBER, PHONE, TABLES, ColumnSpec, TableSpec, classify_header,
     normalise_header,
 )
-from data.db import SECRETS_FILE, create_schema, refresh_statistics
-from data.schema import DATA_TABLES, import_log
+from data.store.db import SECRETS_FILE, create_schema, refresh_statistics
+from data.store.schema import DATA_TABLES, import_log
 
 TZ = ZoneInfo("Asia/Shanghai")
 SECRET_ENV = "ZHILI_PERSON_KEY_SECRET"

@@ -9,8 +9,8 @@ import pandas as pd
 import streamlit as st
 from sqlalchemy import select
 
-from data.db import data_as_of, get_engine, resolve_url
-from data.schema import communities
+from data.store.db import data_as_of, get_engine, resolve_url
+from data.store.schema import communities
 from metrics import cases as case_metrics
 from metrics.compare import changes
 from metrics.context import Query

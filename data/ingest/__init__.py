@@ -1,0 +1,1 @@
+"""Getting files in: the importer, the import columns of DATA.md, parsing, templates."""

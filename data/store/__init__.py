@@ -1,0 +1,1 @@
+"""The analytics store: schema, connection, migrations and what it holds."""

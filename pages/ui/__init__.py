@@ -1,0 +1,1 @@
+"""Shared UI helpers for the page scripts: filters and cards, charts, the import panel."""
