@@ -65,7 +65,9 @@ def _kpis(g: pd.DataFrame, overdue_open, w) -> dict:
     lc = int((closed & (level == "社区")).sum())
     ls = int((closed & (level == "街道")).sum())
     le = int((closed & (level == "上级")).sum())
-    response = _rate(responded, total)
+    # a closed case without any 签收 by as_of has an unknown response: out of both parts
+    signed = g["responded_at"].notna() & (g["responded_at"] <= g["as_of"])
+    response = _rate(responded, int((~(closed & ~signed)).sum()))
     resolution = _rate(resolved, n_cb)
     satisfaction = _rate(satisfied, n_cb)
     score = (None if response is None or resolution is None or satisfaction is None else
@@ -104,7 +106,7 @@ def cases_kpis_pandas(df: pd.DataFrame, as_of: datetime, settings, by=DIMENSIONS
     df["as_of"] = as_of
     df["is_closed"] = df["closed_at"].notna() & (df["closed_at"] <= as_of)
     df["hours"] = (df["closed_at"] - df["reported_at"]).dt.total_seconds() / 3600.0
-    response_s = settings.get_path("cases.response_hours", 24) * 3600
+    response_s = settings.get_path("cases.response_hours") * 3600
     delay = (df["responded_at"] - df["reported_at"]).dt.total_seconds()
     df["responded"] = (df["responded_at"].notna() & (df["responded_at"] <= as_of)
                        & (delay <= int(response_s)))

@@ -1,14 +1,30 @@
-"""The KPI registry: every figure's key, 中文名, definition, unit and format, declared once.
+"""The KPI registry: every figure's key, 中文名, definition, unit, format and *how it is
+made*, declared once (in the manner of dbt MetricFlow).
 
-The glossary page, the metric cards' hover help, the CLI table and the exports all read
-this registry; the keys are exactly those of ../shared/spec/KPI.md. Definitions are the
-spec's words plus the choices Zhili made where the spec is silent (marked 口径说明).
+A KPI is one of these kinds:
+
+- ``count``: the sum of one or more of its domain's additive counts;
+- ``rate``: ``num`` ÷ ``den`` (each a sum of counts), null when ``den`` is 0; changes are
+  in percentage points and league tables give its Wilson interval;
+- ``score``: 100 × the weighted sum of ``parts`` (rates) with weights from settings
+  (``weights``: the settings table, one weight per part), null if any part is null;
+- ``backlog``: point-in-time, judged at as_of, not per period (no 环比/同比);
+- ``value``: computed by its domain (percentiles, ...); changes are relative.
+
+The engine (``metrics.engine``), league tables, 环比/同比, targets, the glossary page,
+cards and exports all read this registry; the keys are exactly those of
+../shared/spec/KPI.md. Definitions are the spec's words plus the choices Zhili made where
+the spec is silent (marked 口径说明).
 """
 from __future__ import annotations
 
 from dataclasses import dataclass
 
 FORMATS = ("pct", "count", "hours", "score", "money", "per")
+KINDS = ("count", "rate", "score", "backlog", "value")
+
+# Domain key -> its Chinese name (page sections, glossary, report headings).
+DOMAINS = {"cases": "诉求办理", "petitions": "信访"}
 
 
 @dataclass(frozen=True)
@@ -17,57 +33,111 @@ class Kpi:
     label: str          # 中文名 shown on pages
     definition: str     # 口径, shown on hover and on the glossary page
     fmt: str            # one of FORMATS
-    kind: str           # "rate" (fraction, changes in points) or "count"/"value" (relative)
+    kind: str           # one of KINDS
     higher_is_better: bool | None = True
-    domain: str = ""
+    count: tuple[str, ...] = ()   # count: the counts it sums
+    num: tuple[str, ...] = ()     # rate: numerator counts
+    den: tuple[str, ...] = ()     # rate: denominator counts
+    parts: tuple[str, ...] = ()   # score: the rates it weighs
+    weights: str = ""             # score: settings table of the weights, one per part
+    miss: str = ""                # rate: what a row in den but not in num is called (失分原因)
+    unit: str = ""                # shown after counts in sentences (件, 人次)
+
+    @property
+    def domain(self) -> str:
+        return self.key.split(".", 1)[0]
+
+    @property
+    def name(self) -> str:
+        """The key without its domain (the settings' name for its target)."""
+        return self.key.split(".", 1)[1]
 
     @property
     def is_rate(self) -> bool:
         return self.kind == "rate"
 
+    @property
+    def point_in_time(self) -> bool:
+        return self.kind == "backlog"
+
+
+def _count(key, label, definition, counts=None, higher=True, unit="件"):
+    return Kpi(key, label, definition, "count", "count", higher,
+               count=tuple(counts or (key.split(".", 1)[1],)), unit=unit)
+
+
+def _rate(key, label, definition, num, den, higher=True, miss=""):
+    return Kpi(key, label, definition, "pct", "rate", higher, num=tuple(num), den=tuple(den),
+               miss=miss)
+
 
 _COHORT = "按受理时间(reported_at)归入统计期; 晚于数据截至时间的时间戳视为尚未发生。"
 _CLOSED = "办结以办结时间(closed_at)不为空且不晚于数据截至时间为准, 状态文字不作依据。"
+_LEVELED = "填写了办结层级的已办结工单"
 
 CASES = [
-    Kpi("cases.total", "受理量", f"统计期内受理的工单数。{_COHORT}", "count", "count", None),
-    Kpi("cases.closed", "办结量", f"统计期内受理且已办结的工单数。{_CLOSED}", "count", "count"),
-    Kpi("cases.closure_rate", "办结率", "办结量 ÷ 受理量。受理量为 0 时无数据(—)。", "pct", "rate"),
-    Kpi("cases.on_time_closed", "按期办结量", "办结时间不晚于办理时限的已办结工单数。", "count", "count"),
-    Kpi("cases.on_time_rate", "按期办结率",
-        "按期办结量 ÷ (有办理时限的已办结工单 + 截至数据截至时间已超过时限仍未办结的工单)。"
-        "无办理时限的工单不计入分子分母。仅以已办结为分母会使近期统计期虚高。", "pct", "rate"),
+    _count("cases.total", "受理量", f"统计期内受理的工单数。{_COHORT}", higher=None),
+    _count("cases.closed", "办结量", f"统计期内受理且已办结的工单数。{_CLOSED}"),
+    _rate("cases.closure_rate", "办结率", "办结量 ÷ 受理量。受理量为 0 时无数据(—)。",
+          ["closed"], ["total"], miss="未办结"),
+    _count("cases.on_time_closed", "按期办结量", "办结时间不晚于办理时限的已办结工单数。"),
+    _rate("cases.on_time_rate", "按期办结率",
+          "按期办结量 ÷ (有办理时限的已办结工单 + 截至数据截至时间已超过时限仍未办结的工单)。"
+          "无办理时限的工单不计入分子分母。仅以已办结为分母会使近期统计期虚高。",
+          ["on_time_closed"], ["closed_with_deadline", "open_past_deadline"], miss="超期"),
     Kpi("cases.overdue_open", "超期未办结",
         "积压口径, 不按统计期: 数据截至时间前受理、截至该时间仍未办结且已超过办理时限的全部工单"
-        "(受社区范围筛选)。按月分组时不适用。", "count", "count", False),
+        "(受社区范围筛选)。按月分组时不适用。", "count", "backlog", False, unit="件"),
     Kpi("cases.median_hours_to_close", "办理时长中位数(小时)",
         "已办结工单(办结时间减受理时间)的中位数, 线性插值; 办结早于受理的异常工单不计入。",
         "hours", "value", False),
     Kpi("cases.p90_hours_to_close", "办理时长P90(小时)", "同上集合的第90百分位数, 线性插值。",
         "hours", "value", False),
-    Kpi("cases.response_rate", "响应率",
-        "签收时间减受理时间不超过响应时限(默认24小时, 见设置)的工单数 ÷ 受理量; "
-        "签收晚于数据截至时间视为未签收。", "pct", "rate"),
-    Kpi("cases.callbacks", "有效回访量",
-        "有满意度评价的工单数。口径说明: 回访发生在办结之后, 故只计截至数据截至时间已办结的工单。",
-        "count", "count"),
-    Kpi("cases.resolution_rate", "解决率", "回访结果为已解决(是否解决=是)的工单数 ÷ 有效回访量。",
-        "pct", "rate"),
-    Kpi("cases.satisfaction_rate", "满意率", "(满意 + 基本满意) ÷ 有效回访量。", "pct", "rate"),
+    _rate("cases.response_rate", "响应率",
+          "签收时间减受理时间不超过响应时限(默认24小时, 见设置)的工单数 ÷ 响应情况已知的工单数。"
+          "已办结却没有签收时间的工单(来源系统未记录签收)响应情况未知, 分子分母均不计; "
+          "未办结且未签收的工单计为未响应; 签收晚于数据截至时间视为未签收。"
+          "有工单不计入时, 页面注明“基于 N/M 件”。",
+          ["responded"], ["response_known"], miss="未及时响应"),
+    _count("cases.callbacks", "有效回访量",
+           "有满意度评价的工单数。口径说明: 回访发生在办结之后, 故只计截至数据截至时间已办结的工单。"),
+    _rate("cases.resolution_rate", "解决率", "回访结果为已解决(是否解决=是)的工单数 ÷ 有效回访量。",
+          ["resolved"], ["callbacks"], miss="回访未解决"),
+    _rate("cases.satisfaction_rate", "满意率", "(满意 + 基本满意) ÷ 有效回访量。",
+          ["satisfied"], ["callbacks"], miss="回访不满意"),
     Kpi("cases.three_rate_score", "三率综合得分",
         "100 × (响应率×0.10 + 解决率×0.50 + 满意率×0.40), 权重见设置; 任一分项无数据则无数据。",
-        "score", "value"),
-    Kpi("cases.community_level_share", "小事不出社区",
-        "办结层级为社区的已办结工单 ÷ 填写了办结层级的已办结工单。", "pct", "rate"),
-    Kpi("cases.street_level_share", "大事不出街道",
-        "办结层级为社区或街道的已办结工单 ÷ 填写了办结层级的已办结工单。", "pct", "rate"),
-    Kpi("cases.escalated_share", "矛盾上交率",
-        "办结层级为上级的已办结工单 ÷ 填写了办结层级的已办结工单。", "pct", "rate", False),
+        "score", "score", parts=("cases.response_rate", "cases.resolution_rate",
+                                 "cases.satisfaction_rate"), weights="cases.weights"),
+    _rate("cases.community_level_share", "小事不出社区", f"办结层级为社区的已办结工单 ÷ {_LEVELED}。",
+          ["level_community"], ["leveled"]),
+    _rate("cases.street_level_share", "大事不出街道",
+          f"办结层级为社区或街道的已办结工单 ÷ {_LEVELED}。",
+          ["level_community", "level_street"], ["leveled"]),
+    _rate("cases.escalated_share", "矛盾上交率", f"办结层级为上级的已办结工单 ÷ {_LEVELED}。",
+          ["level_escalated"], ["leveled"], higher=False),
 ]
 
-REGISTRY: dict[str, Kpi] = {k.key: k for k in CASES}
-for _k in CASES:
-    object.__setattr__(_k, "domain", "诉求办理")
+_RECEIVED = "按登记时间(received_at)归入统计期。"
+PETITIONS = [
+    _count("petitions.total", "信访件数", f"统计期内登记的信访件数。{_RECEIVED}", higher=False),
+    _count("petitions.persons", "信访人次", "各件信访人数之和; 人数缺失的按 1 人计。",
+           higher=False, unit="人次"),
+    _count("petitions.collective", "集体访", "人数不少于集体访人数门槛(默认5人, 见设置)的信访件数。",
+           higher=False),
+    _rate("petitions.repeat_rate", "重复信访率", "标记为重复访的信访件数 ÷ 信访件数; 未填写视为否。",
+          ["repeat"], ["total"], higher=False),
+    _count("petitions.leapfrog", "越级访", "标记为越级访的信访件数; 未填写视为否。", higher=False),
+    _rate("petitions.closure_rate", "信访办结率",
+          "已办结(办结时间不晚于数据截至时间)的信访件数 ÷ 信访件数。",
+          ["closed"], ["total"], miss="未办结"),
+    _rate("petitions.on_time_rate", "信访按期办结率",
+          "办结时间不晚于办理时限的件数 ÷ (已办结件数 + 截至数据截至时间已超过时限仍未办结的件数)。"
+          "未填写办理时限的, 以登记时间加法定办理期限(默认60天, 见设置)为时限。",
+          ["on_time_closed"], ["closed", "open_past_deadline"], miss="超期"),
+]
+
+REGISTRY: dict[str, Kpi] = {k.key: k for k in (*CASES, *PETITIONS)}
 
 COMMON_RULES = [
     ("统计期", "起止日期均含当日(北京时间)。每条记录按其归属日期(受理、登记、接警等时间)归入统计期。"),
@@ -87,3 +157,29 @@ def get(key: str) -> Kpi:
 
 def keys(prefix: str) -> list[str]:
     return [k for k in REGISTRY if k.startswith(prefix + ".")]
+
+
+def of_domain(domain: str) -> list[Kpi]:
+    return [k for k in REGISTRY.values() if k.domain == domain]
+
+
+def weights(kpi: Kpi, settings) -> list[float]:
+    """A score's weights from settings, one per part (named after the part's rate without
+    ``_rate``: ``cases.weights.response`` for ``cases.response_rate``)."""
+    table = settings.get_path(kpi.weights)
+    return [float(table[part.split(".", 1)[1].removesuffix("_rate")]) for part in kpi.parts]
+
+
+def target(key: str, settings):
+    """The KPI's target from settings (``<domain>.targets.<name>``), or None."""
+    kpi = REGISTRY[key]
+    return settings.get_path(f"{kpi.domain}.targets.{kpi.name}")
+
+
+def meets_target(key: str, value, settings) -> bool | None:
+    """Whether a value meets its KPI's target (at or above it, or at or below it for a
+    KPI where lower is better); None without a value or a target."""
+    goal = target(key, settings)
+    if goal is None or value is None:
+        return None
+    return value <= goal if REGISTRY[key].higher_is_better is False else value >= goal

@@ -5,18 +5,18 @@ from datetime import datetime
 
 from sqlalchemy import Engine
 
-from metrics import cases
 from metrics.context import Query
+from metrics.domains import DOMAINS
+from metrics.engine import compute
 
-# Each domain: (breakdowns it offers, compute(engine, query, by) -> result with .kpis/.groups)
-DOMAINS = {
-    "cases": (cases.DIMENSIONS, cases.compute),
-}
-BREAKDOWNS = ("community", "grid", "category", "channel", "month")
+# Every breakdown some domain offers, in a stable order.
+BREAKDOWNS = tuple(dict.fromkeys(b for d in DOMAINS.values() for b in d.breakdowns))
 
 
-def kpi_report(engine: Engine, q: Query, by: str | None = None) -> dict:
-    """``{"period", "as_of", "scope", "kpis", "groups"?}`` with keys exactly as in KPI.md."""
+def kpi_report(engine: Engine, q: Query, by: str | None = None,
+               only: tuple[str, ...] | None = None) -> dict:
+    """``{"period", "as_of", "scope", "kpis", "groups"?}`` with keys exactly as in KPI.md,
+    for every domain (or those in ``only``); ``groups`` by ``by`` where a domain offers it."""
     report = {
         "period": {"start": q.period.start.isoformat(), "end": q.period.end.isoformat()},
         "as_of": q.as_of.isoformat(timespec="seconds") if isinstance(q.as_of, datetime)
@@ -25,9 +25,11 @@ def kpi_report(engine: Engine, q: Query, by: str | None = None) -> dict:
         "kpis": {},
     }
     groups: dict[str, dict] = {}
-    for dims, compute in DOMAINS.values():
-        wanted = (by,) if by and by in dims else ()
-        result = compute(engine, q, by=wanted)
+    for name, domain in DOMAINS.items():
+        if only and name not in only:
+            continue
+        wanted = (by,) if by and by in domain.breakdowns else ()
+        result = compute(engine, domain, q, by=wanted)
         report["kpis"].update(result.kpis)
         for group, values in result.groups.get(by, {}).items():
             groups.setdefault(group, {}).update(values)

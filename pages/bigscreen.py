@@ -16,9 +16,10 @@ from metrics import case_lists as lists
 from metrics import cases as m
 from metrics.formatting import fmt_kpi
 from metrics.period import preset_period
-from metrics.registry import REGISTRY
+from metrics.engine import Result
+from metrics.registry import REGISTRY, target
 from pages.ui import charts
-from pages.ui.common import Filters, cases_for, settings, store_as_of
+from pages.ui.common import Filters, cases_for, group_frame, settings, store_as_of
 
 THEME = charts.DARK
 SLIDES = ("总览", "月度趋势", "社区排名", "诉求构成")
@@ -48,45 +49,41 @@ def _filters() -> Filters:
     return Filters(preset_period("本年", as_of.date()), "本年", (), as_of)
 
 
-def slide_overview(result: m.CaseResult) -> None:
+def slide_overview(result: Result) -> None:
     k = result.kpis
     with st.container(horizontal=True, gap="large"):
         for key in ("cases.total", "cases.closure_rate", "cases.on_time_rate",
                     "cases.three_rate_score", "cases.satisfaction_rate", "cases.overdue_open"):
             st.metric(REGISTRY[key].label, fmt_kpi(key, k[key]), border=True)
-    shares = {"社区": k["cases.community_level_share"],
-              "街道": None if k["cases.street_level_share"] is None
-              else k["cases.street_level_share"] - k["cases.community_level_share"],
-              "上级": k["cases.escalated_share"]}
     st.markdown("### 小事不出社区 · 大事不出街道")
-    st.plotly_chart(charts.level_shares(shares, THEME, height=220), key="screen_levels")
+    st.plotly_chart(charts.level_shares(m.level_shares(k), THEME, height=220),
+                    key="screen_levels")
 
 
-def slide_trend(result: m.CaseResult) -> None:
-    months = pd.DataFrame([{"month": k, **v} for k, v in result.groups["month"].items()])
+def slide_trend(result: Result) -> None:
+    months = group_frame(result, "month")
     if months.empty:
         st.markdown("### 本期无数据")
         return
     st.plotly_chart(charts.volume_and_rate(
-        months, THEME, x="month", bars="cases.total", line="cases.closure_rate",
-        bar_name="受理量", line_name="办结率",
-        target=settings().get_path("cases.targets.closure_rate"), height=760),
+        months, THEME, x="unit", bars="cases.total", line="cases.closure_rate",
+        target=target("cases.closure_rate", settings()), height=760),
         key="screen_trend")
 
 
-def slide_ranking(result: m.CaseResult) -> None:
+def slide_ranking(result: Result) -> None:
     table = lists.league_table(result, "community", settings())
     ranked = table[table["ranked"]] if not table.empty else table
     if ranked.empty:
         st.markdown("### 本期无可排名的社区")
         return
     st.plotly_chart(charts.ranked_bars(
-        ranked, THEME, label="unit", value="cases.three_rate_score", value_name="三率综合得分",
-        target=settings().get_path("cases.targets.three_rate_score"), height=800),
+        ranked, THEME, label="unit", value=lists.RANK_BY,
+        target=target(lists.RANK_BY, settings()), height=800),
         key="screen_rank")
 
 
-def slide_mix(result: m.CaseResult) -> None:
+def slide_mix(result: Result) -> None:
     left, right = st.columns(2)
     for col, dim, title in ((left, "category", "诉求类别"), (right, "channel", "来源渠道")):
         df = pd.DataFrame([{"name": g, "total": v["cases.total"]}
@@ -104,10 +101,10 @@ RENDER = {"总览": slide_overview, "月度趋势": slide_trend, "社区排名":
           "诉求构成": slide_mix}
 
 
-@st.fragment(run_every=settings().get_path("bigscreen.rotate_seconds", 30))
+@st.fragment(run_every=settings().get_path("bigscreen.rotate_seconds"))
 def show_slide() -> None:
     f = _filters()
-    rotate = settings().get_path("bigscreen.rotate_seconds", 30)
+    rotate = settings().get_path("bigscreen.rotate_seconds")
     name = SLIDES[slide_at(time.time(), len(SLIDES), rotate)]
     st.markdown(f"## 智慧南城 · 诉求办理 — {name}")
     st.caption(f"统计期 {f.period.label()} · 数据截至 {f.as_of:%Y-%m-%d %H:%M} · "

@@ -9,36 +9,23 @@ import pandas as pd
 import streamlit as st
 
 from metrics import case_lists as lists
-from metrics import cases as m
-from metrics.formatting import fmt_kpi
-from metrics.registry import REGISTRY
+from metrics.cases import level_shares
+from metrics.formatting import NULL, fmt_kpi
+from metrics.registry import REGISTRY, target
+from metrics.tables import HI, LO
 from pages.ui import charts
-from pages.ui.common import (POINT_IN_TIME, cases_for, sidebar_filters, empty_state, engine, kpi_card,
-                          page_header, settings)
+from pages.ui.common import (cases_for, empty_state, engine, group_frame, kpi_row, page_header,
+                             settings, sidebar_filters)
 
 THEME = charts.LIGHT
 CARDS = ["cases.closure_rate", "cases.on_time_rate", "cases.response_rate",
          "cases.resolution_rate", "cases.satisfaction_rate", "cases.three_rate_score",
          "cases.total", "cases.overdue_open"]
-RATE_COLUMNS = {"cases.closure_rate": "closure", "cases.response_rate": "response",
-                "cases.resolution_rate": "resolution", "cases.satisfaction_rate": "satisfaction"}
-
-
-def month_frame(result: m.CaseResult) -> pd.DataFrame:
-    rows = [{"month": month, **k} for month, k in result.groups.get("month", {}).items()]
-    return pd.DataFrame(rows)
 
 
 def render_cards(result, prev, year_ago, months: pd.DataFrame) -> None:
-    targets = settings().get_path("cases.targets", {})
     for row in (CARDS[:4], CARDS[4:]):
-        for col, key in zip(st.columns(4), row):
-            trend = None
-            if not months.empty and key not in POINT_IN_TIME:
-                trend = months[key].dropna().tolist()
-            with col:
-                kpi_card(key, result.kpis, prev.kpis, year_ago.kpis,
-                         targets.get(key.split(".", 1)[1]), trend=trend)
+        kpi_row(row, result, prev, year_ago, months)
 
 
 def render_trend(months: pd.DataFrame) -> None:
@@ -46,44 +33,40 @@ def render_trend(months: pd.DataFrame) -> None:
         st.subheader("月度趋势: 受理量与办结率", help=REGISTRY["cases.closure_rate"].definition)
         if empty_state(months):
             return
-        target = settings().get_path("cases.targets.closure_rate")
         st.plotly_chart(charts.volume_and_rate(
-            months, THEME, x="month", bars="cases.total", line="cases.closure_rate",
-            bar_name="受理量", line_name="办结率", target=target), key="cases_trend")
+            months, THEME, x="unit", bars="cases.total", line="cases.closure_rate",
+            target=target("cases.closure_rate", settings())), key="cases_trend")
+
+
+SCORE_COLUMNS = ["cases.three_rate_score", "cases.total"]
+RATE_COLUMNS = ["cases.closure_rate", "cases.response_rate", "cases.resolution_rate",
+                "cases.satisfaction_rate"]
 
 
 def _league_display(table: pd.DataFrame, unit_name: str) -> pd.DataFrame:
-    def interval(row, name):
-        lo, hi = row[f"{name}_lo"], row[f"{name}_hi"]
-        return "—" if pd.isna(lo) else f"{lo:.1%}–{hi:.1%}"
+    """The league table with Chinese headers: each rate followed by its 95 % interval."""
+    def interval(key):
+        return [NULL if pd.isna(lo) else f"{lo:.1%}–{hi:.1%}"
+                for lo, hi in zip(table[LO.format(key=key)], table[HI.format(key=key)])]
 
-    out = pd.DataFrame({
-        "排名": table["rank"].map(lambda r: "—" if pd.isna(r) else f"{int(r)}"),
-        unit_name: table["unit"],
-        "三率综合得分": table["cases.three_rate_score"],
-        "受理量": table["cases.total"],
-        "办结率": table["cases.closure_rate"],
-        "办结率95%区间": table.apply(interval, axis=1, name="closure"),
-        "响应率": table["cases.response_rate"],
-        "响应率95%区间": table.apply(interval, axis=1, name="response"),
-        "解决率": table["cases.resolution_rate"],
-        "解决率95%区间": table.apply(interval, axis=1, name="resolution"),
-        "满意率": table["cases.satisfaction_rate"],
-        "满意率95%区间": table.apply(interval, axis=1, name="satisfaction"),
-        "按期办结率": table["cases.on_time_rate"],
-        "超期未办结": table["cases.overdue_open"],
-        "说明": table["note"],
-    })
-    return out
+    out = {"排名": table["rank"].map(lambda r: NULL if pd.isna(r) else f"{int(r)}"),
+           unit_name: table["unit"]}
+    for key in SCORE_COLUMNS:
+        out[REGISTRY[key].label] = table[key]
+    for key in RATE_COLUMNS:
+        out[REGISTRY[key].label] = table[key]
+        out[f"{REGISTRY[key].label}95%区间"] = interval(key)
+    for key in ("cases.on_time_rate", "cases.overdue_open"):
+        out[REGISTRY[key].label] = table[key]
+    out["说明"] = table["note"]
+    return pd.DataFrame(out)
 
 
 LEAGUE_CONFIG = {
-    "三率综合得分": st.column_config.NumberColumn(format="%.1f", help=REGISTRY[
-        "cases.three_rate_score"].definition),
-    **{name: st.column_config.NumberColumn(format="percent", help=REGISTRY[key].definition)
-       for name, key in (("办结率", "cases.closure_rate"), ("响应率", "cases.response_rate"),
-                         ("解决率", "cases.resolution_rate"), ("满意率", "cases.satisfaction_rate"),
-                         ("按期办结率", "cases.on_time_rate"))},
+    REGISTRY[key].label: st.column_config.NumberColumn(
+        format="percent" if REGISTRY[key].fmt == "pct" else "%.1f" if REGISTRY[key].fmt ==
+        "score" else None, help=REGISTRY[key].definition)
+    for key in [*SCORE_COLUMNS, *RATE_COLUMNS, "cases.on_time_rate"]
 }
 
 
@@ -150,12 +133,8 @@ def render_duration_and_levels(result) -> None:
         st.subheader("小事不出社区、大事不出街道",
                      help=REGISTRY["cases.community_level_share"].definition)
         k = result.kpis
-        community = k["cases.community_level_share"]
-        street = k["cases.street_level_share"]
-        shares = {"社区": community,
-                  "街道": None if street is None else street - community,
-                  "上级": k["cases.escalated_share"]}
-        st.plotly_chart(charts.level_shares(shares, THEME, height=160), key="cases_levels")
+        st.plotly_chart(charts.level_shares(level_shares(k), THEME, height=160),
+                        key="cases_levels")
         cols = st.columns(3)
         for col, key in zip(cols, ("cases.community_level_share", "cases.street_level_share",
                                    "cases.escalated_share")):
@@ -210,8 +189,12 @@ def main() -> None:
     result = cases_for(f)
     prev = cases_for(f, f.period.previous(), by=())
     year_ago = cases_for(f, f.period.year_earlier(), by=())
-    months = month_frame(result)
+    months = group_frame(result, "month")
     render_cards(result, prev, year_ago, months)
+    known, total = result.totals.get("response_known", 0), result.totals.get("total", 0)
+    if known < total:
+        st.caption(f"响应率基于 {known:,}/{total:,} 件: 已办结但来源系统未记录签收时间的工单"
+                   "响应情况未知, 不计入分子分母。")
     render_trend(months)
     chosen = render_league(result, f)
     if chosen:

@@ -6,12 +6,15 @@ not exist yet), c9 is in February.
 """
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date
 
 import pytest
 
 from metrics import case_lists as lists
 from metrics import cases as m
+from metrics import engine
+from metrics.engine import cube, keys, sql
 from metrics.context import Query, make_query
 from metrics.period import Period
 from metrics.settings import load_settings
@@ -153,7 +156,23 @@ def test_later_as_of_closes_c4(store):
     assert k["cases.on_time_rate"] == pytest.approx(2 / 5)
 
 
-def test_weights_from_settings(store):
+def test_response_rate_leaves_out_closed_cases_without_response(store):
+    """KPI.md: a case closed with no 签收时间 has an unknown response (out of both parts);
+    a case still open with none counts as not responded."""
+    feb_mar = Period(date(2024, 2, 1), date(2024, 3, 31))
+    r = m.compute(store, q(period=feb_mar), by=())
+    # responded within 24 h: c1 c3 c4 c6; known: c1..c6 and c7 (open, never responded);
+    # c9 (closed, no 签收) is left out
+    assert r.totals["response_known"] == 7 and r.totals["total"] == 8
+    assert r.kpis["cases.response_rate"] == pytest.approx(4 / 7)
+    # February alone: c9 is unknown, c7 known and not responded -> 0 / 1; B社区 in
+    # February has c7 only, A社区 has c9 only -> no known response: null, not 0
+    feb = m.compute(store, q(period=Period(date(2024, 2, 1), date(2024, 2, 29))),
+                    by=("community",))
+    assert feb.kpis["cases.response_rate"] == 0.0
+    assert feb.groups["community"]["A社区"]["cases.response_rate"] is None
+    assert feb.groups["community"]["B社区"]["cases.response_rate"] == 0.0
+
     settings = load_settings().with_overrides({"cases.weights.response": 0.5,
                                                "cases.weights.resolution": 0.25,
                                                "cases.weights.satisfaction": 0.25})
@@ -186,7 +205,7 @@ def test_league_table_leaves_small_units_unranked(store):
     table = lists.league_table(r, "community", settings).set_index("unit")
     assert table.loc["A社区", "rank"] == 1
     assert not table.loc["B社区", "ranked"] and "样本不足" in table.loc["B社区", "note"]
-    lo, hi = table.loc["A社区", ["closure_lo", "closure_hi"]]
+    lo, hi = table.loc["A社区", ["cases.closure_rate:lo", "cases.closure_rate:hi"]]
     assert lo < 0.6 < hi
 
 
@@ -194,8 +213,13 @@ def test_default_as_of_is_data_as_of(store):
     assert make_query(store, MARCH).as_of == AS_OF
 
 
-def _figures(result: m.CaseResult) -> tuple:
+def _figures(result) -> tuple:
     return result.kpis, result.groups, result.counts, result.duration_hist
+
+
+def _compute(store, query, **options):
+    """The cases figures with the engine's options changed (coded keys, lanes)."""
+    return engine.compute(store, replace(m.DOMAIN, **options), query)
 
 
 def test_coded_and_text_keys_agree(store, monkeypatch):
@@ -203,30 +227,28 @@ def test_coded_and_text_keys_agree(store, monkeypatch):
     database; a value missing from the dictionaries falls back to text keys."""
     query = q(period=Period(date(2024, 2, 1), date(2024, 3, 31)))
     with store.connect() as conn:
-        d = m.read_dictionaries(conn, query)
+        d = keys.read_dictionaries(conn, m.DOMAIN, query)
     assert sorted(d.values["channel"]) == sorted({"APP", "微信", "12345热线", "来访"})
     assert d.values["grid"] == ["g1", "g2", "g3"]  # once each, in the database's order
     assert (d.first_month, d.months) == (2024 * 12 + 1, 2)
-    monkeypatch.setattr(m, "CODED_KEYS", False)
-    text_keys = _figures(m.compute(store, query))
-    monkeypatch.setattr(m, "CODED_KEYS", True)
+    text_keys = _figures(_compute(store, query, coded_keys=False))
     assert _figures(m.compute(store, query)) == text_keys
 
-    read = m.read_dictionaries
+    read = cube.read_dictionaries
     seen = []
 
-    def without_微信(conn, query):
-        d = read(conn, query)
+    def without_微信(conn, domain, query):
+        d = read(conn, domain, query)
         d.values["channel"].remove("微信")
         return d
 
-    def spy(p, dialect, dictionaries=None):
+    def spy(domain, p, dialect, dictionaries=None):
         seen.append(dictionaries is None)
-        return cube_statement(p, dialect, dictionaries)
+        return cube_statement(domain, p, dialect, dictionaries)
 
-    cube_statement = m.cube_statement
-    monkeypatch.setattr(m, "read_dictionaries", without_微信)
-    monkeypatch.setattr(m, "cube_statement", spy)
+    cube_statement = sql.cube_statement
+    monkeypatch.setattr(cube, "read_dictionaries", without_微信)
+    monkeypatch.setattr(sql, "cube_statement", spy)
     assert _figures(m.compute(store, query)) == text_keys
     assert seen[0] is False and seen[-1] is True  # coded first, then the text fallback
 
@@ -235,7 +257,7 @@ def test_coded_and_text_keys_agree(store, monkeypatch):
 def test_date_ranges_side_by_side_add_up(store, workers):
     """Cutting the period into date ranges read side by side changes nothing."""
     query = q(period=Period(date(2024, 2, 1), date(2024, 3, 31)))
-    serial = _figures(m.compute(store, query))
+    serial = _figures(_compute(store, query, lanes=False))
     settings = load_settings().with_overrides({"app.query_workers": workers})
     assert _figures(m.compute(store, q(period=query.period, settings=settings))) == serial
 
@@ -243,7 +265,7 @@ def test_date_ranges_side_by_side_add_up(store, workers):
 def test_parts_cover_the_period_once():
     query = q(period=Period(date(2024, 2, 27), date(2024, 3, 3)))  # 6 days
     for n, lengths in ((1, [6]), (4, [2, 1, 1, 2]), (9, [1] * 6)):
-        parts = m._parts(query, n)
+        parts = cube.split_period(query, n)
         assert [p.period.days for p in parts] == lengths
         assert parts[0].period.start == query.period.start
         assert parts[-1].period.end == query.period.end

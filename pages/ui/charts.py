@@ -12,6 +12,10 @@ import altair as alt
 import pandas as pd
 import plotly.graph_objects as go
 
+from metrics.engine.rollup import DURATION_BINS_H
+from metrics.formatting import fmt_kpi
+from metrics.registry import REGISTRY
+
 FONT = "Noto Sans CJK SC, Source Han Sans SC, Microsoft YaHei, PingFang SC, sans-serif"
 PALETTE = ["#1f6feb", "#f08c00", "#2f9e44", "#e03131", "#7048e8", "#0c8599", "#c2255c",
            "#5c940d", "#868e96", "#1098ad"]
@@ -51,16 +55,17 @@ def _layout(fig: go.Figure, theme: Theme, height: int, title: str | None = None)
 
 
 def volume_and_rate(df: pd.DataFrame, theme: Theme, *, x: str, bars: str, line: str,
-                    bar_name: str, line_name: str, target: float | None = None,
-                    height: int = 320) -> go.Figure:
-    """Monthly volume as bars and a rate (fraction) as a line on a percent axis."""
+                    target: float | None = None, height: int = 320) -> go.Figure:
+    """Monthly volume (KPI ``bars``) as bars and a rate (KPI ``line``) as a line on a
+    percent axis, with the rate's target; names and formats from the registry."""
+    bar_name, line_name = REGISTRY[bars].label, REGISTRY[line].label
     fig = go.Figure()
     fig.add_bar(x=df[x], y=df[bars], name=bar_name, marker_color=theme.palette[0],
                 opacity=0.85)
     fig.add_scatter(x=df[x], y=df[line], name=line_name, yaxis="y2", mode="lines+markers",
                     line=dict(color=theme.palette[1], width=3))
     if target is not None:
-        fig.add_scatter(x=df[x], y=[target] * len(df), name=f"目标 {target:.0%}", yaxis="y2",
+        fig.add_scatter(x=df[x], y=[target] * len(df), name=f"目标 {fmt_kpi(line, target)}", yaxis="y2",
                         mode="lines", line=dict(color=theme.bad, dash="dash", width=1.5))
     fig.update_layout(yaxis=dict(title=bar_name),
                       yaxis2=dict(title=line_name, overlaying="y", side="right",
@@ -69,17 +74,22 @@ def volume_and_rate(df: pd.DataFrame, theme: Theme, *, x: str, bars: str, line: 
     return _layout(fig, theme, height)
 
 
-def ranked_bars(df: pd.DataFrame, theme: Theme, *, label: str, value: str, value_name: str,
+def ranked_bars(df: pd.DataFrame, theme: Theme, *, label: str, value: str,
                 lo: str | None = None, hi: str | None = None, target: float | None = None,
-                pct: bool = False, height: int = 420) -> go.Figure:
-    """Horizontal bars, best on top, with optional error bars (interval) and a target line."""
+                height: int = 420) -> go.Figure:
+    """Horizontal bars of KPI ``value``, best on top, with optional error bars (interval)
+    and its target line; name, format and direction from the registry."""
+    kpi = REGISTRY[value]
+    value_name, pct = kpi.label, kpi.fmt == "pct"
     df = df.iloc[::-1]
     error = None
     if lo and hi:
         error = dict(type="data", symmetric=False, array=(df[hi] - df[value]).clip(lower=0),
                      arrayminus=(df[value] - df[lo]).clip(lower=0), color=theme.text,
                      thickness=1)
-    colours = [theme.good if target is None or v >= target else theme.bad for v in df[value]]
+    colours = [theme.good if target is None or (v <= target if kpi.higher_is_better is False
+                                                 else v >= target) else theme.bad
+               for v in df[value]]
     fig = go.Figure(go.Bar(y=df[label], x=df[value], orientation="h", name=value_name,
                            marker_color=colours, error_x=error,
                            texttemplate="%{x:.1%}" if pct else "%{x:.1f}",
@@ -87,7 +97,7 @@ def ranked_bars(df: pd.DataFrame, theme: Theme, *, label: str, value: str, value
                            textfont=dict(color="#ffffff", size=theme.font_size)))
     if target is not None:
         fig.add_vline(x=target, line_dash="dash", line_color=theme.text,
-                      annotation_text=f"目标 {target:.0%}" if pct else f"目标 {target:g}")
+                      annotation_text=f"目标 {fmt_kpi(value, target)}")
     # Scores cluster near the top: start the axis below the lowest bar, not at 0.
     low = min([*df[value].dropna(), target if target is not None else 1e9])
     start = 0 if pct else max(0, 10 * int((low - 10) // 10))
@@ -128,8 +138,8 @@ def duration_histogram(hist: dict[str, int], theme: Theme, *, median: float | No
 
 
 def _bin_of(hours: float) -> int:
-    edges = [4, 8, 24, 48, 72, 120, 168, 240, 360, 720]
-    return sum(hours >= e for e in edges)
+    """The histogram bar (0-based) that ``hours`` falls in."""
+    return sum(hours >= e for e in DURATION_BINS_H[1:-1])
 
 
 def level_shares(shares: dict[str, float | None], theme: Theme, height: int = 260) -> go.Figure:

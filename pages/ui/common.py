@@ -11,12 +11,13 @@ from sqlalchemy import select
 
 from data.store.db import data_as_of, get_engine, resolve_url
 from data.store.schema import communities
-from metrics import cases as case_metrics
+from metrics.domains import DOMAINS
+from metrics.engine import Result, compute
 from metrics.compare import changes
 from metrics.context import Query
 from metrics.formatting import NULL, fmt_change, fmt_kpi
 from metrics.period import PRESETS, Period, PeriodError, preset_period
-from metrics.registry import REGISTRY
+from metrics.registry import REGISTRY, meets_target, target
 from metrics.settings import load_settings
 
 
@@ -37,10 +38,8 @@ def _leave_pages_folder_mode() -> None:
 
 
 _leave_pages_folder_mode()
-CACHE_TTL = load_settings().get_path("app.cache_ttl_seconds", 600)
-DEFAULT_PRESET = load_settings().get_path("app.default_period", "近12个月")
-# Judged at as_of, not per period: no 环比/同比 for these.
-POINT_IN_TIME = {"cases.overdue_open"}
+CACHE_TTL = load_settings().get_path("app.cache_ttl_seconds")
+DEFAULT_PRESET = load_settings().get_path("app.default_period")
 
 
 @st.cache_resource
@@ -130,16 +129,28 @@ def sidebar_filters() -> Filters:
 
 
 @st.cache_data(ttl=CACHE_TTL, max_entries=64, show_spinner="正在计算指标…")
-def case_result(url: str, start: date, end: date, scope: tuple[str, ...],
-                as_of: datetime, by: tuple[str, ...]) -> case_metrics.CaseResult:
+def domain_result(domain: str, url: str, start: date, end: date, scope: tuple[str, ...],
+                  as_of: datetime, by: tuple[str, ...] | None) -> Result:
     q = Query(Period(start, end), scope, as_of, settings())
-    return case_metrics.compute(engine(), q, by=by)
+    return compute(engine(), DOMAINS[domain], q, by=by)
+
+
+def result_for(domain: str, f: Filters, period: Period | None = None,
+               by: tuple[str, ...] | None = None) -> Result:
+    """A domain's figures for the filters (or another period), by ``by`` (default: all)."""
+    p = period or f.period
+    return domain_result(domain, resolve_url(), p.start, p.end, f.scope, f.as_of, by)
 
 
 def cases_for(f: Filters, period: Period | None = None,
-              by: tuple[str, ...] = case_metrics.DIMENSIONS) -> case_metrics.CaseResult:
-    p = period or f.period
-    return case_result(resolve_url(), p.start, p.end, f.scope, f.as_of, by)
+              by: tuple[str, ...] | None = None) -> Result:
+    return result_for("cases", f, period, by)
+
+
+def group_frame(result: Result, dim: str) -> pd.DataFrame:
+    """One row per unit of a breakdown (``unit`` column plus every KPI key)."""
+    return pd.DataFrame([{"unit": unit, **figures}
+                         for unit, figures in result.groups.get(dim, {}).items()])
 
 
 def page_header(title: str, f: Filters, subtitle: str | None = None) -> None:
@@ -150,37 +161,33 @@ def page_header(title: str, f: Filters, subtitle: str | None = None) -> None:
                + (f" · {subtitle}" if subtitle else ""))
 
 
-def target_note(key: str, value, target) -> str:
-    """'✓ 达标' / '✗ 未达标' in words (never colour alone) against a target from settings."""
-    if target is None or value is None:
+def target_badge(key: str, value) -> str:
+    """The label's ':green-badge[✓ 达标]' / ':red-badge[✗ 未达标]' (colour and words,
+    never colour alone) against the KPI's target from settings; '' without one."""
+    met = meets_target(key, value, settings())
+    if met is None:
         return ""
-    higher = REGISTRY[key].higher_is_better is not False
-    met = value >= target if higher else value <= target
-    return "✓ 达标" if met else "✗ 未达标"
-
-
-def target_badge(key: str, value, target) -> str:
-    """The label's ':green-badge[✓ 达标]' / ':red-badge[✗ 未达标]' (colour and words)."""
-    words = target_note(key, value, target)
-    return "" if not words else f" :{'green' if words.startswith('✓') else 'red'}-badge[{words}]"
+    return " :green-badge[✓ 达标]" if met else " :red-badge[✗ 未达标]"
 
 
 def kpi_card(key: str, current: dict, prev: dict | None, year_ago: dict | None,
-             target=None, trend: list | None = None) -> None:
+             trend: list | None = None) -> None:
     """A bordered metric: met / missed target as a badge in its title, value, 环比 delta
     and 同比 (the target's value is in the description and the tooltip).
 
-    Backlog figures (judged at as_of, not per period) get no period comparison.
+    Point-in-time figures (judged at as_of, not per period) get no period comparison.
     """
     kpi = REGISTRY[key]
     value = current.get(key)
-    compare = kpi.key not in POINT_IN_TIME
+    goal = target(key, settings())
+    compare = not kpi.point_in_time
     mom = changes({key: value}, prev or {}).get(key) if compare and prev is not None else None
     yoy = changes({key: value}, year_ago or {}).get(key) if compare and year_ago else None
     notes = [f"同比 {fmt_change(key, yoy) or NULL}"] if compare else []
-    if target is not None:
-        notes.append(f"目标 {fmt_kpi(key, target)}")
-    help_text = kpi.definition + (f"\n\n目标: {fmt_kpi(key, target)}(见设置)" if target else "")
+    if goal is not None:
+        notes.append(f"目标 {fmt_kpi(key, goal)}")
+    help_text = kpi.definition + (f"\n\n目标: {fmt_kpi(key, goal)}(见设置)" if goal is not None
+                                  else "")
     delta, arrow, colour = None, "off", "gray"
     if compare:
         delta = f"环比 {fmt_change(key, mom) or NULL}"
@@ -188,10 +195,21 @@ def kpi_card(key: str, current: dict, prev: dict | None, year_ago: dict | None,
             arrow = "up" if mom > 0 else "down"
             if kpi.higher_is_better is not None:
                 colour = "green" if (mom > 0) == kpi.higher_is_better else "red"
-    st.metric(kpi.label + target_badge(key, value, target), fmt_kpi(key, value), delta=delta,
+    st.metric(kpi.label + target_badge(key, value), fmt_kpi(key, value), delta=delta,
               delta_arrow=arrow, delta_color=colour, help=help_text, border=True,
               chart_data=trend or None, chart_type="line",
               delta_description=" · ".join(notes) or None)
+
+
+def kpi_row(keys: list[str], result: Result, prev: Result, year_ago: Result,
+            months: pd.DataFrame) -> None:
+    """A horizontal row of ``kpi_card``s, each with its monthly trend where it has one."""
+    with st.container(horizontal=True):
+        for key in keys:
+            trend = None
+            if not months.empty and not REGISTRY[key].point_in_time:
+                trend = months[key].dropna().tolist()
+            kpi_card(key, result.kpis, prev.kpis, year_ago.kpis, trend=trend)
 
 
 def empty_state(df: pd.DataFrame | None, message: str = "本期无数据") -> bool:

@@ -1,0 +1,8 @@
+"""The catalogue of domains declared to the engine: where the CLI, the report and the
+pages find a domain by its key. A new domain adds one line here."""
+from __future__ import annotations
+
+from metrics import cases, petitions
+from metrics.engine import Domain
+
+DOMAINS: dict[str, Domain] = {d.name: d for d in (cases.DOMAIN, petitions.DOMAIN)}

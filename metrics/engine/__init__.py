@@ -1,0 +1,20 @@
+"""The one aggregation engine every domain declares itself into.
+
+A domain (cases, petitions, incidents, ...) is a ``Domain``: its table, cohort date,
+breakdown dimensions, per-row indicators and the additive counts made of them, optionally
+durations and a point-in-time backlog. The engine turns the declaration into one SQL pass
+per date range (the *cube*), rolls it up by every breakdown in numpy, and derives each
+KPI from its registry entry (``metrics.registry``): a count, a rate of two counts, a
+weighted score of rates, or the backlog. Large tables switch on coded keys and date-range
+lanes; small ones do not need them.
+
+    domain.py   the declaration (``Domain``)
+    keys.py     dictionaries and integer-coded group keys
+    sql.py      the cube and backlog statements
+    cube.py     running them in date-range lanes, decoding the rows
+    rollup.py   roll-ups and figures from counts (``compute``, ``Result``)
+"""
+from metrics.engine.domain import Domain
+from metrics.engine.rollup import Result, compute, figures
+
+__all__ = ["Domain", "Result", "compute", "figures"]

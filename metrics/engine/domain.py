@@ -1,0 +1,86 @@
+"""A domain's declaration to the aggregation engine: what to read and what to count.
+
+Everything the engine needs to know about a domain is here; everything it does with it
+(SQL, coded keys, date-range lanes, roll-ups, figures) is the same for every domain.
+"""
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import Table, and_
+
+from metrics.context import Query
+
+Indicators = Mapping[str, Any]  # name -> SQL expression of one row (0/1 or a small integer)
+
+
+def _no_filter(q: Query) -> list:
+    return []
+
+
+@dataclass(frozen=True)
+class Domain:
+    """One domain's declaration.
+
+    - ``name``: the key prefix of its KPIs in the registry (``cases``, ``petitions``).
+    - ``table`` and ``cohort``: a row belongs to the period by this date column.
+    - ``dimensions``: breakdown name -> column (``month`` of the cohort date is added).
+    - ``indicators(q)``: per-row SQL values as of ``q.as_of`` (closed, by deadline, ...).
+    - ``counts``: additive counts, each the sum over rows of a formula of the indicators;
+      ``total`` (rows in the cohort) is always there.
+    - ``where(q)``: extra row conditions (incidents: only valid ones).
+    - ``duration(q)``: whole seconds per row, NULL when it has none (time to close).
+    - ``backlog(q)``: lists of WHERE conditions whose union is the point-in-time set
+      counted by the domain's ``point_in_time`` KPI (judged at as_of, not per period).
+    - ``derived(values, counts, hours, settings)``: figures the registry cannot derive
+      (percentiles of the durations); ``hours`` are sorted ascending.
+    - ``coded_keys`` / ``lanes``: the speed options for large tables (see the engine).
+    """
+
+    name: str
+    table: Table
+    cohort: str
+    dimensions: Mapping[str, str]
+    indicators: Callable[[Query], Indicators]
+    counts: Mapping[str, Callable[[Indicators], Any]]
+    where: Callable[[Query], list] = _no_filter
+    duration: Callable[[Query], Any] | None = None
+    backlog: Callable[[Query], list[list]] | None = None
+    derived: Callable[..., dict] | None = None
+    scope_column: str = "community"
+    coded_keys: bool = False
+    lanes: bool = False
+    min_sample_count: str = "total"
+    extra: Mapping[str, Any] = field(default_factory=dict)
+
+    @property
+    def breakdowns(self) -> tuple[str, ...]:
+        return (*self.dimensions, "month")
+
+    @property
+    def count_names(self) -> list[str]:
+        """The cube's count columns, in order (``timed``: rows with a duration)."""
+        return ["total", *self.counts, *(["timed"] if self.duration else [])]
+
+    def column(self, dim: str):
+        return self.table.c[self.dimensions[dim]]
+
+    @property
+    def cohort_column(self):
+        return self.table.c[self.cohort]
+
+    def scope_filter(self, q: Query) -> list:
+        return [self.table.c[self.scope_column].in_(list(q.scope))] if q.scope else []
+
+    def cohort_filter(self, q: Query):
+        """The rows of the period's cohort: dated in the period and by as_of, in scope."""
+        date = self.cohort_column
+        return and_(date >= q.period.start_dt, date < q.period.end_exclusive_dt,
+                    date <= q.as_of, *self.scope_filter(q), *self.where(q))
+
+    def row_counts(self, q: Query) -> dict:
+        """Per row, its contribution to each additive count (for lists of rows)."""
+        indicators = self.indicators(q)
+        return {name: formula(indicators) for name, formula in self.counts.items()}

@@ -1,0 +1,127 @@
+"""Roll a domain's cube up by each breakdown and derive every figure from the registry.
+
+Memory follows the number of groups, not of rows: the cube is a few thousand rows of
+counts, and each breakdown is a sum over it. Each KPI's value comes from its registry
+entry (``metrics.registry.Kpi``): a count, a rate of two sums of counts (null on a zero
+denominator), a weighted score of rates, or the point-in-time backlog; the few figures
+that need the durations (percentiles) come from the domain's ``derived``.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+from sqlalchemy import Engine
+
+from metrics import registry
+from metrics.context import Query
+from metrics.engine.cube import Cube, load_cube
+from metrics.engine.domain import Domain
+from metrics.stats import rate
+
+Figures = dict[str, float | int | None]
+Counts = dict[str, int]
+
+# Time-to-close bins (hours) and their labels: the one home of the histogram's bins.
+DURATION_BINS_H = [0, 4, 8, 24, 48, 72, 120, 168, 240, 360, 720, np.inf]
+DURATION_LABELS = ["<4小时", "4–8小时", "8–24小时", "1–2天", "2–3天", "3–5天", "5–7天",
+                   "7–10天", "10–15天", "15–30天", "30天以上"]
+
+
+@dataclass
+class Result:
+    """All figures of one domain for one query: overall, per breakdown unit, and the
+    duration histogram. ``counts`` holds each unit's additive counts (the numerators and
+    denominators behind its rates, for intervals and explanations)."""
+
+    domain: str
+    kpis: Figures
+    totals: Counts = field(default_factory=dict)
+    groups: dict[str, dict[str, Figures]] = field(default_factory=dict)
+    counts: dict[str, dict[str, Counts]] = field(default_factory=dict)
+    duration_hist: dict[str, int] = field(default_factory=dict)  # bin label -> rows
+
+
+def _sum(counts: Counts, names: tuple[str, ...]) -> int:
+    return sum(int(counts[n]) for n in names)
+
+
+def figures(domain: Domain, counts: Counts, hours: np.ndarray, backlog: int | None,
+            settings) -> Figures:
+    """Every KPI of the domain from one group's counts, its durations in hours (sorted
+    ascending) and its backlog, in registry order."""
+    out: Figures = {}
+    for kpi in registry.of_domain(domain.name):
+        if kpi.kind == "count":
+            out[kpi.key] = _sum(counts, kpi.count)
+        elif kpi.kind == "rate":
+            out[kpi.key] = rate(_sum(counts, kpi.num), _sum(counts, kpi.den))
+        elif kpi.kind == "backlog":
+            out[kpi.key] = backlog
+        elif kpi.kind == "score":
+            parts = [out[key] for key in kpi.parts]
+            weights = registry.weights(kpi, settings)
+            out[kpi.key] = None if any(p is None for p in parts) else 100 * sum(
+                w * p for w, p in zip(weights, parts))
+        else:
+            out[kpi.key] = None
+    if domain.derived:
+        out.update(domain.derived(out, counts, hours, settings))
+    return out
+
+
+def duration_histogram(hours: np.ndarray) -> dict[str, int]:
+    counts, _ = np.histogram(hours, bins=DURATION_BINS_H)
+    return dict(zip(DURATION_LABELS, counts.tolist()))
+
+
+def _roll_up(domain: Domain, cube: Cube, dim: str, hours: np.ndarray,
+             duration_row: np.ndarray, settings) -> tuple[dict, dict]:
+    """Figures and additive counts per unit of one dimension (sorted by unit); ``hours``
+    are the durations sorted ascending and ``duration_row`` their cube rows."""
+    names = domain.count_names
+    codes, units = cube.dims[dim]
+    by_unit = np.argsort(codes, kind="stable")
+    sizes_rows = np.bincount(codes, minlength=len(units))  # every unit has a cube row
+    sums = np.add.reduceat(cube.counts[by_unit], np.cumsum(sizes_rows) - sizes_rows, axis=0) \
+        if len(codes) else np.zeros((0, len(names)), dtype=np.int64)
+    # a stable sort by unit keeps each unit's durations sorted, in one slice
+    # (small integers: numpy sorts them stably by radix, in linear time)
+    unit_of_duration = codes[duration_row].astype(np.int16 if len(units) < 2**15 else np.int64)
+    unit_hours = hours[np.argsort(unit_of_duration, kind="stable")]
+    sizes = np.bincount(unit_of_duration, minlength=len(units))
+    ends = np.cumsum(sizes)
+    backlog: dict[str, int] | None = None
+    if domain.backlog and dim in cube.backlog_keys:
+        backlog = {}
+        for unit, n in zip(cube.backlog_keys[dim], cube.backlog.tolist()):
+            backlog[unit] = backlog.get(unit, 0) + n
+    out, counts = {}, {}
+    for i, unit in enumerate(units):
+        counts[unit] = dict(zip(names, sums[i].tolist()))
+        out[unit] = figures(domain, counts[unit], unit_hours[ends[i] - sizes[i]:ends[i]],
+                            None if backlog is None else backlog.get(unit, 0), settings)
+    for unit, n in (backlog or {}).items():  # backlog in a unit without rows in the period
+        if unit not in out:
+            counts[unit] = dict.fromkeys(names, 0)
+            out[unit] = figures(domain, counts[unit], np.zeros(0), n, settings)
+    return dict(sorted(out.items())), dict(sorted(counts.items()))
+
+
+def compute(engine: Engine, domain: Domain, q: Query,
+            by: tuple[str, ...] | None = None) -> Result:
+    """The domain's figures for the query, overall and for each breakdown in ``by``
+    (default: every breakdown of the domain)."""
+    by = domain.breakdowns if by is None else by
+    cube = load_cube(engine, domain, q)
+    order = np.argsort(cube.seconds)
+    hours, duration_row = cube.seconds[order] / 3600.0, cube.duration_row[order]
+    totals = dict(zip(domain.count_names, cube.counts.sum(axis=0).tolist()))
+    backlog = int(cube.backlog.sum()) if domain.backlog else None
+    result = Result(domain=domain.name,
+                    kpis=figures(domain, totals, hours, backlog, q.settings), totals=totals,
+                    duration_hist=duration_histogram(hours) if domain.duration else {})
+    for dim in by:
+        result.groups[dim], result.counts[dim] = _roll_up(domain, cube, dim, hours,
+                                                          duration_row, q.settings)
+    return result
