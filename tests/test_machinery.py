@@ -108,3 +108,26 @@ def test_registry_is_complete_and_chinese():
         assert kpi.fmt in registry.FORMATS
         assert any("\u4e00" <= ch <= "\u9fff" for ch in kpi.label), kpi.key
         assert kpi.definition
+
+
+def test_registry_declarations_match_their_domains():
+    """Every count a KPI names exists in its domain's declaration; every declared domain's
+    KPIs are those of KPI.md; formats and kinds are known."""
+    from metrics.domains import DOMAINS
+
+    spec = {"petitions": {"total", "persons", "collective", "repeat_rate", "leapfrog",
+                          "closure_rate", "on_time_rate"}}
+    assert set(registry.keys("petitions")) == {f"petitions.{k}" for k in spec["petitions"]}
+    for name, domain in DOMAINS.items():
+        kpis = registry.of_domain(name)
+        assert kpis and name in registry.DOMAINS
+        for kpi in kpis:
+            assert kpi.kind in registry.KINDS, kpi.key
+            for count in (*kpi.count, *kpi.num, *kpi.den):
+                assert count in domain.count_names, (kpi.key, count)
+            if kpi.is_rate:
+                assert kpi.num and kpi.den, kpi.key
+            if kpi.kind == "score":
+                assert all(registry.get(p).is_rate for p in kpi.parts)
+            if kpi.kind == "backlog":
+                assert domain.backlog is not None, kpi.key
