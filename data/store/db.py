@@ -72,11 +72,19 @@ def get_engine(url: str | None = None) -> Engine:
 
 
 def create_schema(engine: Engine) -> None:
-    metadata.create_all(engine)
+    """The head's schema: a new store gets its tables and is stamped at the head revision;
+    an existing store is upgraded to it (``data.store.migrate``)."""
+    from data.store import migrate
+
+    migrate.create(engine)
 
 
 def drop_schema(engine: Engine) -> None:
+    """Drop every table of the store, its migration version included."""
+    from data.store import migrate
+
     metadata.drop_all(engine)
+    migrate.drop_version(engine)
 
 
 def refresh_statistics(engine: Engine, table: str) -> None:

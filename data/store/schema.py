@@ -13,6 +13,10 @@ MariaDB/MySQL identical:
 
 ``import_log`` is Zhili's own table: one row per import or demo generation; the newest
 export (or import) time in it is the store's 数据截至.
+
+``metadata`` is the head of the store's migrations (``data/store/migrations``, run by
+``data.store.migrate``): a change here needs a hand-written revision there, and
+``migrate.HEAD`` moved to it.
 """
 from __future__ import annotations
 
@@ -25,11 +29,16 @@ MYSQL = {"mysql_charset": "utf8mb4", "mysql_collate": "utf8mb4_bin"}
 metadata = MetaData()
 
 ID = 40  # identifiers from source systems
-NAME = 60
+# Open-list text: names (of communities, grids, cadres, and every ``community`` column),
+# categories, incident subtypes, channels, statuses, relief reasons. The platform's
+# categories are hierarchical ('城乡建设-住房保障-…') and long. 200 characters keep the
+# widest index (ix_cases_open) within MariaDB/MySQL's 3 072-byte key limit in utf8mb4.
+TEXT = 200
+NAME = 60  # import_log.imported_by (a login name)
 MONTH = 7  # 'YYYY-MM'
 
 
-def _str(name: str, length: int = NAME, **kw) -> Column:
+def _str(name: str, length: int = TEXT, **kw) -> Column:
     return Column(name, String(length), **kw)
 
 
@@ -54,7 +63,7 @@ grids = Table(
 cadres = Table(
     "cadres", metadata,
     _str("cadre_id", ID, primary_key=True),
-    _str("name", 30),
+    _str("name"),
     _str("role", 10),
     _str("community"),
     _str("grid_id", ID),
@@ -68,15 +77,15 @@ cases = Table(
     "cases", metadata,
     _str("case_id", ID, primary_key=True),
     Column("reported_at", DateTime, nullable=False),
-    _str("channel", 20),
-    _str("category", 30),
+    _str("channel"),
+    _str("category"),
     _str("community", nullable=False),
     _str("grid_id", ID),
     _str("handler_id", ID),
     Column("responded_at", DateTime),
     Column("deadline_at", DateTime),
     Column("closed_at", DateTime),
-    _str("status", 20),
+    _str("status"),
     _str("resolution_level", 10),
     Column("callback_resolved", Boolean),
     _str("satisfaction", 10),
@@ -100,7 +109,7 @@ petitions = Table(
     _str("petition_id", ID, primary_key=True),
     Column("received_at", DateTime, nullable=False),
     _str("form", 10),
-    _str("category", 30),
+    _str("category"),
     _str("community", nullable=False),
     Column("persons", Integer),
     Column("is_repeat", Boolean),
@@ -117,7 +126,7 @@ incidents = Table(
     _str("incident_id", ID, primary_key=True),
     Column("occurred_at", DateTime, nullable=False),
     _str("category", 20),
-    _str("subtype", 30),
+    _str("subtype"),
     _str("community", nullable=False),
     Column("is_valid", Boolean, nullable=False, default=True),
     Column("lat", Double),
@@ -184,7 +193,7 @@ relief_grants = Table(
     _str("community", nullable=False),
     Column("granted_on", Date, nullable=False),
     Column("amount", Numeric(12, 2)),
-    _str("reason", 100),
+    _str("reason"),
     Index("ix_relief_grants_granted_on", "granted_on"),
     **MYSQL,
 )
