@@ -62,6 +62,7 @@ from data.ingest.columns import (
     normalise_header,
 )
 from data.store.db import SECRETS_FILE, create_schema, refresh_statistics
+from data.store.migrate import StoreNotReady, require_current
 from data.store.schema import DATA_TABLES, import_log
 
 TZ = ZoneInfo("Asia/Shanghai")
@@ -482,7 +483,8 @@ class _Validator:
                 if value not in col.choices:
                     raise ValueError(f"不在允许的取值中（{'/'.join(col.choices)}）")
             if col.max_length and len(value) > col.max_length:
-                raise ValueError(f"长度超过 {col.max_length} 个字符")
+                # the limit is the schema column's length (columns.py reads type.length)
+                raise ValueError(f"长度 {len(value)} 超过该列上限 {col.max_length} 个字符")
             if col.name == "person_key" and ID_PATTERN.match(value.upper()):
                 return self._hash(value)
             return value
@@ -780,6 +782,11 @@ def import_file(engine: Engine, table: str, path_or_bytes, file_name: str | None
         _fill_result(result, job)
         if not inspect(engine).has_table("import_log"):
             create_schema(engine)
+        else:
+            try:
+                require_current(engine)
+            except StoreNotReady as exc:   # an old schema would refuse the longer values
+                raise FileError(str(exc)) from None
         secret = person_key_secret()
         spec = job.spec
         with engine.connect() as conn:
