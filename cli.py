@@ -5,8 +5,14 @@
                       [--by community|grid|category|channel|month] [--format json|table]
     python cli.py import TABLE FILE [--db URL] [--mapping M.yaml] [--strict] [--rejects R.csv]
     python cli.py bench --cases 1000000 [--db URL] [--repeat 3] [--rebuild]
+    python cli.py db upgrade [--db URL]     bring the store's schema to the newest version
+    python cli.py db current [--db URL]     show the store's schema version
 
-Bad arguments get a one-line message and exit code 2, never a traceback.
+Exit codes: 0 done; 1 the command ran but its outcome is negative (``import --strict``
+refused the file, a ``bench`` target was missed, ``db current``: an upgrade is needed);
+2 a user error: bad arguments, an unreachable database, a file-level import problem, a
+store whose schema is out of date (``kpi``, ``import``: run ``db upgrade`` first). Errors
+are one line on stderr, never a traceback.
 """
 from __future__ import annotations
 
@@ -79,8 +85,30 @@ def cmd_demo(args) -> int:
     return 0
 
 
+def _require_current(engine) -> None:
+    """A store with an old schema is not read: the user is told the upgrade command."""
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from data.store.migrate import StoreNotReady, require_current
+
+    try:
+        require_current(engine)
+    except StoreNotReady as exc:
+        raise CliError(str(exc)) from None
+    except SQLAlchemyError as exc:
+        raise CliError(f"无法连接数据库 (cannot open database) "
+                       f"{engine.url.render_as_string(hide_password=True)}: "
+                       f"{type(exc).__name__}: {_first_line(exc)}") from None
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(getattr(exc, "orig", None) or exc)
+    return text.splitlines()[0][:200] if text else ""
+
+
 def cmd_kpi(args) -> int:
     engine = _engine(args)
+    _require_current(engine)
     if not has_data(engine):
         raise CliError("数据库中没有数据, 请先运行 python cli.py demo (store is empty)")
     try:
@@ -100,6 +128,47 @@ def cmd_kpi(args) -> int:
             print(f"\n[{group}]")
             for key, value in values.items():
                 print(f"  {REGISTRY[key].label:<16}{fmt_kpi(key, value):>16}")
+    return 0
+
+
+def cmd_db(args) -> int:
+    """``db upgrade`` and ``db current``: the store's schema version (data.store.migrate)."""
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from data.store import migrate
+
+    engine = _engine(args)
+    where = engine.url.render_as_string(hide_password=True)
+    try:
+        st = migrate.state(engine)
+        if args.action == "current":
+            if st.current:
+                print(f"当前版本 {st.revision} (最新)")
+                return 0
+            if st.empty:
+                print(f"数据库为空，尚未建表（最新版本 {migrate.HEAD}）：运行 python cli.py demo "
+                      f"或导入数据时自动建表")
+                return 0
+            if st.revision is not None and st.revision not in migrate.REVISIONS:
+                raise CliError(f"当前版本 {st.revision}：不是本程序认识的版本（最新为 "
+                               f"{migrate.HEAD}），请更新本程序")
+            print(f"当前版本 {st.label()}，需要升级到 {migrate.HEAD}：运行 "
+                  f"{migrate.upgrade_command(engine)}")
+            return 1
+        if st.current:
+            print(f"当前版本 {st.revision} (最新)，无需升级")
+            return 0
+        if st.empty:
+            migrate.upgrade(engine)
+            print(f"已在空数据库中建表，当前版本 {migrate.HEAD} (最新)")
+            return 0
+        done = migrate.upgrade_store(engine)
+    except migrate.StoreNotReady as exc:
+        raise CliError(str(exc)) from None
+    except SQLAlchemyError as exc:
+        raise CliError(f"无法连接数据库 (cannot open database) {where}: {type(exc).__name__}: "
+                       f"{_first_line(exc)}") from None
+    print(done.message() + " (最新)" if done else f"当前版本 {migrate.HEAD} (最新)，无需升级")
     return 0
 
 
@@ -214,6 +283,12 @@ def build_parser() -> argparse.ArgumentParser:
     bench.set_defaults(func=cmd_bench)
 
     add_import_parser(sub)
+
+    db = sub.add_parser("db", help="数据库结构版本 (store schema version)")
+    db.add_argument("action", choices=("upgrade", "current"),
+                    help="upgrade: 升级到最新版本 (SQLite 先备份); current: 显示当前版本")
+    db.add_argument("--db", help="database URL (default: ZHILI_DB_URL, secrets, SQLite)")
+    db.set_defaults(func=cmd_db)
     return parser
 
 

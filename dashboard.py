@@ -15,9 +15,25 @@ st.set_page_config(page_title="智理 · 南城街道社区治理指标", page_i
                    layout="wide", initial_sidebar_state="expanded")
 
 
+def upgrade_store(engine) -> None:
+    """An out-of-date store: SQLite is upgraded here (after a backup next to the file, which
+    the message names); a server database stops the app with the command that upgrades it."""
+    from data.store.migrate import StoreNotReady, prepare_store
+
+    try:
+        upgraded = prepare_store(engine)
+    except StoreNotReady as exc:
+        st.error(str(exc), icon=":material/database:")
+        st.stop()
+    if upgraded:
+        st.info(upgraded.message(), icon=":material/upgrade:")
+
+
 def ensure_store() -> None:
-    """On first start (no database or an empty one) build the demo store, showing progress."""
+    """On first start (no database or an empty one) build the demo store, showing progress;
+    a store made by an older version is upgraded first (upgrade_store)."""
     engine = get_engine()
+    upgrade_store(engine)
     if has_data(engine):
         return
     from data.demo import generate
