@@ -293,10 +293,12 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    from metrics.settings import SettingsError  # a bad settings file is a user error too
+
     try:
         args = build_parser().parse_args(argv)
         return args.func(args)
-    except CliError as exc:
+    except (CliError, SettingsError) as exc:
         print(exc, file=sys.stderr)
         return 2
 
