@@ -1,8 +1,9 @@
 """The import columns of DATA.md: canonical names, Chinese headers, value kinds, closed lists.
 
 One place for everything the importer, the templates and the quality page need to know
-about a table's columns. The canonical names are those of ``data/schema.py``; the Chinese
-headers are those of ../shared/spec/DATA.md (plus a few synonyms real exports use).
+about a table's columns. The canonical names are those of ``data/store/schema.py``; the
+Chinese headers are those of ../shared/spec/DATA.md (plus a few synonyms real exports use);
+the Chinese table names come from ``data/store/labels.py``.
 """
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from dataclasses import dataclass, field
 
 from sqlalchemy import Boolean, Date, DateTime, Float, Integer, Numeric, String, Table
 
+from data.store.labels import TABLE_LABELS
 from data.store.schema import DATA_TABLES, RECORD_DATE
 
 # ---------------------------------------------------------------------------------------
@@ -123,13 +125,6 @@ class TableSpec:
         return [c.name for c in self.columns.values() if c.required]
 
 
-TABLE_ZH = {
-    "communities": "社区", "grids": "网格", "cadres": "干部", "cases": "诉求工单",
-    "petitions": "信访", "incidents": "治安警情", "attendance": "干部考勤",
-    "worklogs": "工作日志", "benefit_recipients": "保障对象", "benefit_payments": "保障金发放",
-    "relief_grants": "临时救助", "insurance_enrolment": "医保参保", "benefit_standards": "保障标准",
-}
-
 _MONTH_COLUMNS = {"start_month", "end_month", "month"}
 _YEAR_COLUMNS = {"year"}
 
@@ -180,7 +175,7 @@ def _build(table: Table) -> TableSpec:
             and not (table.name == "grids" and col.name == "grid_id") else None,
         )
     return TableSpec(
-        name=table.name, zh=TABLE_ZH[table.name], columns=cols,
+        name=table.name, zh=TABLE_LABELS[table.name], columns=cols,
         primary_key=tuple(c.name for c in table.primary_key.columns),
         has_person_key="person_key" in table.c, defaults=defaults,
     )

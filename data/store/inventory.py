@@ -6,14 +6,8 @@ from datetime import date, datetime
 import pandas as pd
 from sqlalchemy import Engine, func, select
 
+from data.store.labels import TABLE_LABELS
 from data.store.schema import DATA_TABLES, RECORD_DATE, import_log
-
-TABLE_LABELS = {
-    "communities": "社区", "grids": "网格", "cadres": "干部", "cases": "诉求工单",
-    "petitions": "信访", "incidents": "警情", "attendance": "考勤", "worklogs": "工作日志",
-    "benefit_recipients": "保障对象", "benefit_payments": "保障发放", "relief_grants": "临时救助",
-    "insurance_enrolment": "医保参保", "benefit_standards": "保障标准",
-}
 
 
 def _as_date(value) -> date | None:
