@@ -2,7 +2,7 @@
 pages find a domain by its key. A new domain adds one line here."""
 from __future__ import annotations
 
-from metrics import cases, petitions
+from metrics import cases, incidents, petitions
 from metrics.engine import Domain
 
-DOMAINS: dict[str, Domain] = {d.name: d for d in (cases.DOMAIN, petitions.DOMAIN)}
+DOMAINS: dict[str, Domain] = {d.name: d for d in (cases.DOMAIN, petitions.DOMAIN, incidents.DOMAIN)}

@@ -22,6 +22,8 @@ def fmt_value(value, fmt: str) -> str:
         return f"{value / 10000:,.2f} 万元" if abs(value) >= 100000 else f"{value:,.2f} 元"
     if fmt == "per":
         return f"{value:,.2f}"
+    if fmt == "table":
+        return f"{len(value)} 行"
     return str(value)
 
 

@@ -9,7 +9,12 @@ A KPI is one of these kinds:
 - ``score``: 100 × the weighted sum of ``parts`` (rates) with weights from settings
   (``weights``: the settings table, one weight per part), null if any part is null;
 - ``backlog``: point-in-time, judged at as_of, not per period (no 环比/同比);
-- ``value``: computed by its domain (percentiles, ...); changes are relative.
+- ``per_capita``: the sum of ``count`` ÷ the population of the unit (or of the scope) ×
+  ``per`` (万人警情数: per = 10 000), null without a population;
+- ``value``: computed by its domain from the durations (percentiles, ...); changes are
+  relative;
+- ``overall``: computed by its domain's own query for the whole scope only (CompStat);
+  not in breakdown groups, no 环比/同比.
 
 The engine (``metrics.engine``), league tables, 环比/同比, targets, the glossary page,
 cards and exports all read this registry; the keys are exactly those of
@@ -20,11 +25,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-FORMATS = ("pct", "count", "hours", "score", "money", "per")
-KINDS = ("count", "rate", "score", "backlog", "value")
+FORMATS = ("pct", "count", "hours", "score", "money", "per", "text", "table")
+KINDS = ("count", "rate", "score", "backlog", "per_capita", "value", "overall")
 
 # Domain key -> its Chinese name (page sections, glossary, report headings).
-DOMAINS = {"cases": "诉求办理", "petitions": "信访"}
+DOMAINS = {"cases": "诉求办理", "petitions": "信访", "incidents": "治安警情"}
 
 
 @dataclass(frozen=True)
@@ -42,6 +47,7 @@ class Kpi:
     weights: str = ""             # score: settings table of the weights, one per part
     miss: str = ""                # rate: what a row in den but not in num is called (失分原因)
     unit: str = ""                # shown after counts in sentences (件, 人次)
+    per: int = 0                  # per_capita: per how many residents
 
     @property
     def domain(self) -> str:
@@ -137,7 +143,29 @@ PETITIONS = [
           ["on_time_closed"], ["closed", "open_past_deadline"], miss="超期"),
 ]
 
-REGISTRY: dict[str, Kpi] = {k.key: k for k in (*CASES, *PETITIONS)}
+_VALID = "只计有效警情(是否有效=是); 按接警时间(occurred_at)归入统计期。"
+INCIDENTS = [
+    _count("incidents.total", "警情总数", f"统计期内的有效警情数。{_VALID}", higher=False,
+           unit="起"),
+    _count("incidents.criminal", "刑事警情", f"警情类别为刑事的有效警情数。{_VALID}",
+           higher=False, unit="起"),
+    _count("incidents.public_order", "治安警情", f"警情类别为治安的有效警情数。{_VALID}",
+           higher=False, unit="起"),
+    Kpi("incidents.per_10k", "万人警情数",
+        "警情总数 ÷ 所选社区常住人口 × 10 000; 按社区分组时用该社区人口。缺少人口数据时无数据(—)。",
+        "per", "per_capita", False, count=("total",), per=10_000),
+    Kpi("incidents.compstat", "CompStat 表",
+        "各警情类别及合计: 本周累计(周一至数据截至日)、近28天(截至数据截至日的28天)、本年累计"
+        "(1月1日至数据截至日), 各与364天前的同一窗口(本周、近28天)或上年同日期(本年)比较; "
+        "给出当前数、对比数、相对变化与泊松检验值 z = 2(√当前 − √对比)。",
+        "table", "overall", None),
+    Kpi("incidents.trend_flag", "趋势判定",
+        "由 z 判定: z ≥ 3 显著上升, 1 ≤ z < 3 上升, −1 < z < 1 平稳, z ≤ −1 下降(阈值见设置)。"
+        "口径说明: 总体指标取合计行的近28天判定; 各类别的判定见 CompStat 表。",
+        "text", "overall", None),
+]
+
+REGISTRY: dict[str, Kpi] = {k.key: k for k in (*CASES, *PETITIONS, *INCIDENTS)}
 
 COMMON_RULES = [
     ("统计期", "起止日期均含当日(北京时间)。每条记录按其归属日期(受理、登记、接警等时间)归入统计期。"),

@@ -116,8 +116,11 @@ def test_registry_declarations_match_their_domains():
     from metrics.domains import DOMAINS
 
     spec = {"petitions": {"total", "persons", "collective", "repeat_rate", "leapfrog",
-                          "closure_rate", "on_time_rate"}}
-    assert set(registry.keys("petitions")) == {f"petitions.{k}" for k in spec["petitions"]}
+                          "closure_rate", "on_time_rate"},
+            "incidents": {"total", "criminal", "public_order", "per_10k", "compstat",
+                          "trend_flag"}}
+    for name, names in spec.items():
+        assert set(registry.keys(name)) == {f"{name}.{k}" for k in names}
     for name, domain in DOMAINS.items():
         kpis = registry.of_domain(name)
         assert kpis and name in registry.DOMAINS

@@ -6,7 +6,7 @@ Everything the engine needs to know about a domain is here; everything it does w
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import Table, and_
@@ -36,6 +36,8 @@ class Domain:
       counted by the domain's ``point_in_time`` KPI (judged at as_of, not per period).
     - ``derived(values, counts, hours, settings)``: figures the registry cannot derive
       (percentiles of the durations); ``hours`` are sorted ascending.
+    - ``overall(engine, q)``: the domain's ``overall`` KPIs, from queries of its own
+      (CompStat's windows), for the whole scope only.
     - ``coded_keys`` / ``lanes``: the speed options for large tables (see the engine).
     """
 
@@ -49,11 +51,10 @@ class Domain:
     duration: Callable[[Query], Any] | None = None
     backlog: Callable[[Query], list[list]] | None = None
     derived: Callable[..., dict] | None = None
+    overall: Callable[..., dict] | None = None
     scope_column: str = "community"
     coded_keys: bool = False
     lanes: bool = False
-    min_sample_count: str = "total"
-    extra: Mapping[str, Any] = field(default_factory=dict)
 
     @property
     def breakdowns(self) -> tuple[str, ...]:

@@ -11,7 +11,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import numpy as np
-from sqlalchemy import Engine
+from sqlalchemy import Engine, select
+
+from data.store.schema import communities
 
 from metrics import registry
 from metrics.context import Query
@@ -47,17 +49,23 @@ def _sum(counts: Counts, names: tuple[str, ...]) -> int:
 
 
 def figures(domain: Domain, counts: Counts, hours: np.ndarray, backlog: int | None,
-            settings) -> Figures:
+            settings, population: int | None = None) -> Figures:
     """Every KPI of the domain from one group's counts, its durations in hours (sorted
-    ascending) and its backlog, in registry order."""
+    ascending), its backlog and its population, in registry order (``overall`` KPIs are
+    left to ``compute``)."""
     out: Figures = {}
     for kpi in registry.of_domain(domain.name):
+        if kpi.kind == "overall":
+            continue
         if kpi.kind == "count":
             out[kpi.key] = _sum(counts, kpi.count)
         elif kpi.kind == "rate":
             out[kpi.key] = rate(_sum(counts, kpi.num), _sum(counts, kpi.den))
         elif kpi.kind == "backlog":
             out[kpi.key] = backlog
+        elif kpi.kind == "per_capita":
+            share = rate(_sum(counts, kpi.count), population)
+            out[kpi.key] = None if share is None else share * kpi.per
         elif kpi.kind == "score":
             parts = [out[key] for key in kpi.parts]
             weights = registry.weights(kpi, settings)
@@ -70,15 +78,41 @@ def figures(domain: Domain, counts: Counts, hours: np.ndarray, backlog: int | No
     return out
 
 
+@dataclass(frozen=True)
+class Population:
+    """Residents (常住人口) per community in scope, for per-capita figures."""
+
+    by_community: dict[str, int]
+
+    @classmethod
+    def read(cls, engine: Engine, q: Query) -> "Population":
+        c = communities.c
+        stmt = select(c.name, c.population).where(c.population.is_not(None))
+        if q.scope:
+            stmt = stmt.where(c.name.in_(list(q.scope)))
+        with engine.connect() as conn:
+            return cls({name: int(n) for name, n in conn.execute(stmt)})
+
+    def of(self, community: str) -> int | None:
+        return self.by_community.get(community)
+
+    @property
+    def total(self) -> int | None:
+        return sum(self.by_community.values()) if self.by_community else None
+
+
 def duration_histogram(hours: np.ndarray) -> dict[str, int]:
     counts, _ = np.histogram(hours, bins=DURATION_BINS_H)
     return dict(zip(DURATION_LABELS, counts.tolist()))
 
 
 def _roll_up(domain: Domain, cube: Cube, dim: str, hours: np.ndarray,
-             duration_row: np.ndarray, settings) -> tuple[dict, dict]:
+             duration_row: np.ndarray, settings, people: Population) -> tuple[dict, dict]:
     """Figures and additive counts per unit of one dimension (sorted by unit); ``hours``
     are the durations sorted ascending and ``duration_row`` their cube rows."""
+    def population(unit: str) -> int | None:
+        by_unit = domain.dimensions.get(dim) == domain.scope_column
+        return people.of(unit) if by_unit else people.total
     names = domain.count_names
     codes, units = cube.dims[dim]
     by_unit = np.argsort(codes, kind="stable")
@@ -100,11 +134,13 @@ def _roll_up(domain: Domain, cube: Cube, dim: str, hours: np.ndarray,
     for i, unit in enumerate(units):
         counts[unit] = dict(zip(names, sums[i].tolist()))
         out[unit] = figures(domain, counts[unit], unit_hours[ends[i] - sizes[i]:ends[i]],
-                            None if backlog is None else backlog.get(unit, 0), settings)
+                            None if backlog is None else backlog.get(unit, 0), settings,
+                            population(unit))
     for unit, n in (backlog or {}).items():  # backlog in a unit without rows in the period
         if unit not in out:
             counts[unit] = dict.fromkeys(names, 0)
-            out[unit] = figures(domain, counts[unit], np.zeros(0), n, settings)
+            out[unit] = figures(domain, counts[unit], np.zeros(0), n, settings,
+                                population(unit))
     return dict(sorted(out.items())), dict(sorted(counts.items()))
 
 
@@ -114,14 +150,19 @@ def compute(engine: Engine, domain: Domain, q: Query,
     (default: every breakdown of the domain)."""
     by = domain.breakdowns if by is None else by
     cube = load_cube(engine, domain, q)
+    people = Population.read(engine, q) if any(
+        k.kind == "per_capita" for k in registry.of_domain(domain.name)) else Population({})
     order = np.argsort(cube.seconds)
     hours, duration_row = cube.seconds[order] / 3600.0, cube.duration_row[order]
     totals = dict(zip(domain.count_names, cube.counts.sum(axis=0).tolist()))
     backlog = int(cube.backlog.sum()) if domain.backlog else None
     result = Result(domain=domain.name,
-                    kpis=figures(domain, totals, hours, backlog, q.settings), totals=totals,
+                    kpis=figures(domain, totals, hours, backlog, q.settings, people.total),
+                    totals=totals,
                     duration_hist=duration_histogram(hours) if domain.duration else {})
     for dim in by:
         result.groups[dim], result.counts[dim] = _roll_up(domain, cube, dim, hours,
-                                                          duration_row, q.settings)
+                                                          duration_row, q.settings, people)
+    if domain.overall:
+        result.kpis.update(domain.overall(engine, q))
     return result

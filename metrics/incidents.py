@@ -1,0 +1,129 @@
+"""治安警情 (``incidents.*`` of KPI.md): the incidents domain's declaration to the engine,
+and CompStat.
+
+Cohort date ``occurred_at`` (接警时间); only valid incidents count, everywhere. 万人警情数
+divides by the population of the scoped communities (the engine's per-capita kind).
+
+CompStat compares three windows that end on the as_of date — week to date (Monday..),
+the last 28 days and year to date — with the same windows 364 days earlier (WTD, 28-day;
+same weekdays) or the same dates a year earlier (YTD; 29 February maps to 28 February),
+per category and in total. Its score z = 2(√cur − √prior) is approximately standard
+normal when both counts are Poisson with the same rate, so |z| ≥ 1 is a change worth a
+look and z ≥ 3 a rise that chance rarely explains. All six windows are counted in one
+pass over the rows between the earliest window start and as_of.
+"""
+from __future__ import annotations
+
+import math
+from datetime import date, datetime, time, timedelta
+
+from sqlalchemy import Engine, and_, func, select
+
+from data.ingest.columns import INCIDENT_CATEGORIES
+from data.store.schema import incidents
+from metrics.context import Query
+from metrics.engine import Domain, Result, compute as engine_compute
+from metrics.period import Period, shift_years
+from metrics.sqlfn import flag
+from metrics.stats import relative_change
+
+TOTAL = "TOTAL"
+WINDOWS = ("wtd", "d28", "ytd")
+FLAGS = ("显著上升", "上升", "平稳", "下降")
+LAG = timedelta(days=364)  # 52 weeks: the prior window starts on the same weekday
+
+
+def valid(q: Query) -> list:
+    return [incidents.c.is_valid.is_(True)]
+
+
+def indicators(q: Query) -> dict:
+    c = incidents.c
+    return {"criminal": flag(c.category == "刑事"), "public_order": flag(c.category == "治安")}
+
+
+COUNTS = {"criminal": lambda i: i["criminal"], "public_order": lambda i: i["public_order"]}
+
+
+def windows(as_of: date) -> dict[str, tuple[Period, Period]]:
+    """Each CompStat window ending on the as_of date, with its prior window."""
+    wtd = Period(as_of - timedelta(days=as_of.weekday()), as_of)
+    d28 = Period(as_of - timedelta(days=27), as_of)
+    ytd = Period(date(as_of.year, 1, 1), as_of)
+    return {"wtd": (wtd, Period(wtd.start - LAG, wtd.end - LAG)),
+            "d28": (d28, Period(d28.start - LAG, d28.end - LAG)),
+            "ytd": (ytd, ytd.year_earlier())}
+
+
+def z_score(cur: int, prior: int) -> float:
+    """The Poisson score 2(√cur − √prior)."""
+    return 2 * (math.sqrt(cur) - math.sqrt(prior))
+
+
+def trend_flag(z: float, settings) -> str:
+    """显著上升 (z ≥ sharp), 上升 (rise ≤ z < sharp), 平稳 (−rise < z < rise), 下降 (z ≤ −rise)."""
+    sharp = settings.get_path("incidents.z_sharp_rise")
+    rise = settings.get_path("incidents.z_rise")
+    if z >= sharp:
+        return FLAGS[0]
+    if z >= rise:
+        return FLAGS[1]
+    return FLAGS[2] if z > -rise else FLAGS[3]
+
+
+def _in(column, p: Period, as_of: datetime):
+    """Dated in the period and not after as_of (a later time has not happened yet)."""
+    return and_(column >= p.start_dt, column < p.end_exclusive_dt, column <= as_of)
+
+
+def compstat(engine: Engine, q: Query) -> dict:
+    """``{category | TOTAL: {wtd|d28|ytd: {cur, prior, change, z, flag}}}`` as of q.as_of,
+    for every category of the closed list and any other one present, in scope."""
+    c = incidents.c
+    spans = windows(q.as_of.date())
+    sums = []
+    for name, (cur, prior) in spans.items():
+        sums += [func.sum(flag(_in(c.occurred_at, cur, q.as_of))).label(f"{name}_cur"),
+                 func.sum(flag(_in(c.occurred_at, prior, q.as_of))).label(f"{name}_prior")]
+    first = min(p.start for pair in spans.values() for p in pair)
+    conds = [c.occurred_at >= datetime.combine(first, time.min), c.occurred_at <= q.as_of,
+             *valid(q)]
+    if q.scope:
+        conds.append(c.community.in_(list(q.scope)))
+    stmt = select(c.category, *sums).where(*conds).group_by(c.category)
+    with engine.connect() as conn:
+        rows = {cat: [int(v or 0) for v in values] for cat, *values in conn.execute(stmt)}
+    categories = [*INCIDENT_CATEGORIES, *sorted(k for k in rows if k not in INCIDENT_CATEGORIES)]
+    zero = [0] * (2 * len(WINDOWS))
+    table = {cat: rows.get(cat, zero) for cat in categories}
+    table[TOTAL] = [sum(col) for col in zip(*table.values())] if table else zero
+    return {cat: {w: _cell(values[2 * i], values[2 * i + 1], q.settings)
+                  for i, w in enumerate(WINDOWS)} for cat, values in table.items()}
+
+
+def _cell(cur: int, prior: int, settings) -> dict:
+    z = z_score(cur, prior)
+    return {"cur": cur, "prior": prior, "change": relative_change(cur, prior), "z": z,
+            "flag": trend_flag(z, settings)}
+
+
+def overall(engine: Engine, q: Query) -> dict:
+    table = compstat(engine, q)
+    return {"incidents.compstat": table, "incidents.trend_flag": table[TOTAL]["d28"]["flag"]}
+
+
+DOMAIN = Domain(
+    name="incidents",
+    table=incidents,
+    cohort="occurred_at",
+    dimensions={"community": "community", "category": "category"},
+    indicators=indicators,
+    counts=COUNTS,
+    where=valid,
+    overall=overall,
+)
+
+
+def compute(engine: Engine, q: Query, by: tuple[str, ...] | None = None) -> Result:
+    """Incidents figures for the query, overall and for each breakdown in ``by``."""
+    return engine_compute(engine, DOMAIN, q, by)
