@@ -24,7 +24,7 @@ from data.store.schema import incidents
 from metrics.context import Query
 from metrics.engine import Domain, Result, compute as engine_compute
 from metrics.period import Period, shift_years
-from metrics.sqlfn import flag
+from metrics.sqlfn import flag, hour_of, weekday_of
 from metrics.stats import relative_change
 
 TOTAL = "TOTAL"
@@ -105,6 +105,19 @@ def _cell(cur: int, prior: int, settings) -> dict:
     z = z_score(cur, prior)
     return {"cur": cur, "prior": prior, "change": relative_change(cur, prior), "z": z,
             "flag": trend_flag(z, settings)}
+
+
+def hour_weekday(engine: Engine, q: Query) -> list[list[int]]:
+    """Valid incidents of the period by weekday (rows, Monday first) and hour (columns)."""
+    c = incidents.c
+    hour, weekday = hour_of(c.occurred_at).label("hour"), weekday_of(c.occurred_at).label("wd")
+    stmt = (select(weekday, hour, func.count()).where(DOMAIN.cohort_filter(q))
+            .group_by(weekday, hour))
+    grid = [[0] * 24 for _ in range(7)]
+    with engine.connect() as conn:
+        for wd, h, n in conn.execute(stmt):
+            grid[int(wd)][int(h)] = int(n)
+    return grid
 
 
 def overall(engine: Engine, q: Query) -> dict:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from sqlalchemy import Engine, and_, func, or_
+from sqlalchemy import Engine, and_, func, or_, select
 
 from data.store.schema import petitions
 from metrics.context import Query
@@ -61,3 +61,35 @@ DOMAIN = Domain(
 def compute(engine: Engine, q: Query, by: tuple[str, ...] | None = None) -> Result:
     """Petitions figures for the query, overall and for each breakdown in ``by``."""
     return engine_compute(engine, DOMAIN, q, by)
+
+
+LIST_COLUMNS = ("petition_id", "received_at", "form", "category", "community", "persons",
+                "deadline_at")
+
+
+def _rows(engine: Engine, *conds) -> list[dict]:
+    """Petitions matching the conditions, oldest first, without any petitioner data."""
+    p = petitions.c
+    stmt = (select(*[p[name] for name in LIST_COLUMNS]).where(*conds)
+            .order_by(p.received_at, p.petition_id))
+    with engine.connect() as conn:
+        return [dict(row._mapping) for row in conn.execute(stmt)]
+
+
+def collective_list(engine: Engine, q: Query) -> list[dict]:
+    """集体访 of the period: persons at or above the threshold."""
+    threshold = int(q.settings.get_path("petitions.collective_persons"))
+    return _rows(engine, DOMAIN.cohort_filter(q),
+                 func.coalesce(petitions.c.persons, 1) >= threshold)
+
+
+def overdue_list(engine: Engine, q: Query) -> list[dict]:
+    """Open petitions past their deadline as of as_of (any registration date, in scope):
+    never closed or closed only after as_of; the default deadline where none is given."""
+    p = petitions.c
+    days = int(q.settings.get_path("petitions.default_deadline_days"))
+    return _rows(engine, p.received_at <= q.as_of, *DOMAIN.scope_filter(q),
+                 or_(p.closed_at.is_(None), p.closed_at > q.as_of),
+                 or_(p.deadline_at < q.as_of,
+                     and_(p.deadline_at.is_(None),
+                          p.received_at < q.as_of - timedelta(days=days))))

@@ -117,3 +117,55 @@ def _month_number_mysql(element, compiler, **kw):
     (value,) = list(element.clauses)
     v = compiler.process(value, **kw)
     return "(YEAR(%s) * 12 + MONTH(%s) - 1)" % (v, v)
+
+
+class hour_of(FunctionElement):
+    """The hour (0..23) of a timestamp, as an integer."""
+
+    type = Integer()
+    inherit_cache = True
+    name = "hour_of"
+
+
+@compiles(hour_of)
+def _hour_of_default(element, compiler, **kw):
+    (value,) = list(element.clauses)
+    return "CAST(EXTRACT(HOUR FROM %s) AS INTEGER)" % compiler.process(value, **kw)
+
+
+@compiles(hour_of, "sqlite")
+def _hour_of_sqlite(element, compiler, **kw):
+    (value,) = list(element.clauses)
+    return "CAST(substr(%s, 12, 2) AS INTEGER)" % compiler.process(value, **kw)
+
+
+@compiles(hour_of, "mysql")
+def _hour_of_mysql(element, compiler, **kw):
+    (value,) = list(element.clauses)
+    return "HOUR(%s)" % compiler.process(value, **kw)
+
+
+class weekday_of(FunctionElement):
+    """The weekday of a date or timestamp: 0 = Monday .. 6 = Sunday, as an integer."""
+
+    type = Integer()
+    inherit_cache = True
+    name = "weekday_of"
+
+
+@compiles(weekday_of)
+def _weekday_of_default(element, compiler, **kw):
+    (value,) = list(element.clauses)
+    return "(CAST(EXTRACT(ISODOW FROM %s) AS INTEGER) - 1)" % compiler.process(value, **kw)
+
+
+@compiles(weekday_of, "sqlite")
+def _weekday_of_sqlite(element, compiler, **kw):
+    (value,) = list(element.clauses)
+    return "((CAST(strftime('%%w', %s) AS INTEGER) + 6) %% 7)" % compiler.process(value, **kw)
+
+
+@compiles(weekday_of, "mysql")
+def _weekday_of_mysql(element, compiler, **kw):
+    (value,) = list(element.clauses)
+    return "WEEKDAY(%s)" % compiler.process(value, **kw)

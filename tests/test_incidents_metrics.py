@@ -122,3 +122,9 @@ def test_compstat_on_29_february(store):
 def test_compstat_honours_scope(store):
     table = m.compute(store, q(scope=["A社区"]), by=()).kpis["incidents.compstat"]
     assert table["TOTAL"]["ytd"] == cell(1, 0, 2.0, "上升", None)   # i1 only; i5 is after 03-04
+
+
+def test_hour_weekday_grid(store):
+    grid = m.hour_weekday(store, q())
+    # March by Monday 12:00: i1 Monday 08h, i3 Sunday 22h
+    assert grid[0][8] == 1 and grid[6][22] == 1 and sum(map(sum, grid)) == 2

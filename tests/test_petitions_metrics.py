@@ -88,3 +88,11 @@ def test_breakdowns_and_scope(store):
     b = m.compute(store, q(scope=["B社区"]), by=()).kpis
     assert (b["petitions.total"], b["petitions.closure_rate"]) == (2, 0.0)
     assert b["petitions.on_time_rate"] == pytest.approx(0 / 1)  # p3 only in the denominator
+
+
+def test_collective_and_overdue_lists(store):
+    assert [r["petition_id"] for r in m.collective_list(store, q())] == ["p1", "p3"]
+    # open past deadline as of 03-31 18:00, whatever the registration date: p5 (January,
+    # no deadline -> due 03-15), p3 (03-20), p7 (03-28, closed only in April)
+    assert [r["petition_id"] for r in m.overdue_list(store, q())] == ["p5", "p3", "p7"]
+    assert m.overdue_list(store, q(scope=["B社区"]))[0]["petition_id"] == "p3"
