@@ -215,6 +215,15 @@ benefit_standards = Table(
     **MYSQL,
 )
 
+# Community outlines for the 3D map: a GeoJSON geometry (Polygon / MultiPolygon, WGS 84)
+# per community, imported from a GeoJSON file (data.boundaries); not a CSV table.
+boundaries = Table(
+    "boundaries", metadata,
+    _str("community", primary_key=True),
+    Column("geometry", Text, nullable=False),
+    **MYSQL,
+)
+
 import_log = Table(
     "import_log", metadata,
     Column("id", Integer, primary_key=True, autoincrement=True),
