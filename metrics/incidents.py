@@ -26,6 +26,7 @@ from metrics.engine import Domain, Result, compute as engine_compute
 from metrics.period import Period, shift_years
 from metrics.sqlfn import flag, hour_of, weekday_of
 from metrics.stats import relative_change
+from metrics.trends import monthly_trend
 
 TOTAL = "TOTAL"
 WINDOWS = ("wtd", "d28", "ytd")
@@ -118,6 +119,22 @@ def hour_weekday(engine: Engine, q: Query) -> list[list[int]]:
         for wd, h, n in conn.execute(stmt):
             grid[int(wd)][int(h)] = int(n)
     return grid
+
+
+def locations(engine: Engine, q: Query, limit: int = 20000) -> list[tuple[float, float]]:
+    """(lon, lat) of the period's valid incidents that carry coordinates (the newest
+    ``limit``; a map needs no more)."""
+    c = incidents.c
+    stmt = (select(c.lon, c.lat).where(DOMAIN.cohort_filter(q), c.lat.is_not(None),
+                                       c.lon.is_not(None))
+            .order_by(c.occurred_at.desc()).limit(limit))
+    with engine.connect() as conn:
+        return [(float(x), float(y)) for x, y in conn.execute(stmt)]
+
+
+def monthly(engine: Engine, q: Query) -> list[dict]:
+    """警情总数 by month of the period, with last year's month and the 12-month average."""
+    return monthly_trend(engine, DOMAIN, q, "incidents.total")
 
 
 def overall(engine: Engine, q: Query) -> dict:
