@@ -128,3 +128,11 @@ def test_hour_weekday_grid(store):
     grid = m.hour_weekday(store, q())
     # March by Monday 12:00: i1 Monday 08h, i3 Sunday 22h
     assert grid[0][8] == 1 and grid[6][22] == 1 and sum(map(sum, grid)) == 2
+
+
+def test_locations_only_valid_with_coordinates(store):
+    with store.begin() as conn:
+        from data.store.schema import incidents as t
+        conn.execute(t.update().where(t.c.incident_id.in_(["i1", "i4"]))
+                     .values(lat=35.24, lon=115.47))
+    assert m.locations(store, q()) == [(115.47, 35.24)]   # i4 is invalid, i3 has none
