@@ -20,7 +20,9 @@ Determinism
   ``left_on`` after the cutoff is NULL, end_month after the cutoff month is NULL).
   So a fixed past window gives the same figures whenever the demo is generated, and the
   same seed + until gives identical tables.
-- The cutoff is ``until`` 23:59:59, or ``now`` (whole seconds) when no ``until`` is given.
+- The cutoff is ``until`` 23:59:59, or now when no ``until`` is given: Asia/Shanghai wall
+  time in whole seconds (``data.store.clock``), whatever the server's time zone, so the
+  demo's 数据截至 and a later import's stamp are on the same clock.
 - ``scale`` multiplies the volumes of cases, petitions, incidents, benefit recipients and
   relief grants (the cadre roster, hence attendance and work logs, stays the same).
 
@@ -49,6 +51,10 @@ Each of these is planted once per calendar year, on a day / month drawn from
 - benefit_recipients / payments: a 城市低保 amount above that year's standard
   (recipient_id suffix ``H``).
 
+Personal data: no free text (summaries, log contents, relief reasons) and no name holds an
+ID or phone number (tests/test_privacy.py scans a demo store with data.ingest.masking), and
+``person_key`` is a random 64-hex key, not a hash of any ID number.
+
 Besides these, normal noise that KPIs must handle: a few responses later than 24 h, late
 closures, ~4 % of cases settled only 20–240 days after their deadline (积案; so the open
 backlog at the cutoff is mostly recent) and ~0.4 % never closed, cases without deadline,
@@ -69,6 +75,7 @@ import chinese_calendar
 import numpy as np
 from sqlalchemy import Boolean, Date, DateTime, Engine, Float, Numeric, Table
 
+from data.store import clock
 from data.store import schema as S
 from data.store.db import create_schema, drop_schema, has_data, refresh_statistics
 
@@ -902,7 +909,7 @@ def generate(engine: Engine, seed: int = 7, scale: float = 1.0, until: date | No
     if until is not None:
         cutoff = datetime.combine(until, time(23, 59, 59))
     else:
-        cutoff = (now or datetime.now()).replace(microsecond=0)
+        cutoff = clock.to_local(now) if now is not None else clock.now()
     cutoff_mi = _month_index(cutoff.year, cutoff.month)
     report = progress or (lambda _f, _m: None)
     r = build_roster(seed)

@@ -12,17 +12,23 @@ system); these checks are where they show up. KPI.md says how each KPI treats th
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Callable
 
 import pandas as pd
 from sqlalchemy import (
-    Integer, String, and_, case, cast, func, inspect, literal, or_, select, union_all,
+    Date, DateTime, Integer, String, and_, case, cast, func, inspect, literal, null, or_,
+    select, union_all,
 )
 from sqlalchemy.engine import Engine
 
+from data.ingest.columns import EVENT_TIMES, TABLES
+from data.store import clock
+from data.store.db import data_as_of
+from data.store.labels import TABLE_LABELS
 from data.store.schema import (
-    attendance, benefit_payments, benefit_recipients, benefit_standards, cases, communities,
-    petitions, worklogs,
+    DATA_TABLES, attendance, benefit_payments, benefit_recipients, benefit_standards, cases,
+    communities, petitions, worklogs,
 )
 
 DEFAULT_LIMIT = 200
@@ -189,6 +195,46 @@ def amounts_above_standard(engine: Engine, limit: int = DEFAULT_LIMIT):
                                "standard": "当年月标准"}, ("month", "recipient_id"), limit)
 
 
+def future_reference(engine: Engine) -> datetime:
+    """What nothing in the store may be dated after: the store's 数据截至 (the newest export
+    or import time), and never later than now (Asia/Shanghai)."""
+    now = clock.now()
+    as_of = data_as_of(engine)
+    return min(now, as_of) if as_of is not None else now
+
+
+def dated_after_as_of(engine: Engine, limit: int = DEFAULT_LIMIT):
+    """Records with a time of something that has happened (受理, 签收, 办结, 接警, 签到, 填报,
+    救助, 发放) later than ``future_reference``: one row per record, naming its first such
+    column. Deadlines and planned dates may lie ahead and are not checked."""
+    ref = future_reference(engine)
+    limits = {"datetime": ref, "date": ref.date(), "month": f"{ref:%Y-%m}"}
+    parts = []
+    for name, columns in EVENT_TIMES.items():
+        table, spec = DATA_TABLES[name], TABLES[name]
+        record_id = table.c[spec.primary_key[0]]
+        later = [(table.c[c], literal(limits[spec.columns[c].kind]), spec.columns[c].zh)
+                 for c in columns]
+
+        def text(col):
+            if isinstance(col.type, (DateTime, Date)):
+                return func.substr(cast(col, String), 1, 19)
+            return col
+
+        community = table.c.community if "community" in table.c else cast(null(), String)
+        parts.append(
+            select(literal(TABLE_LABELS[name]).label("tbl"), record_id.label("record_id"),
+                   community.label("community"),
+                   case(*[(col > lim, literal(zh)) for col, lim, zh in later]).label("column"),
+                   case(*[(col > lim, text(col)) for col, lim, _ in later]).label("value"))
+            .where(or_(*[col > lim for col, lim, _ in later])))
+    count, frame = _run(engine, union_all(*parts),
+                        {"tbl": "类别", "record_id": "编号", "community": "社区", "column": "字段",
+                         "value": "日期"}, ("tbl", "record_id"), limit)
+    frame["数据截至"] = pd.Series([f"{ref:%Y-%m-%d %H:%M}"] * len(frame), dtype="string")
+    return count, frame
+
+
 # ---------------------------------------------------------------------------------------
 
 @dataclass(frozen=True)
@@ -209,6 +255,10 @@ CHECKS: list[Check] = [
     Check("payments_outside_spell", "保障期外发放", "发放年月不在保障对象起止年月内（或无此保障对象）的发放记录", payments_outside_spell),
     Check("dibao_and_tekun", "低保与特困重叠", "同一人（身份标识）同月既享受城乡低保又享受特困供养", dibao_and_tekun),
     Check("amounts_above_standard", "发放高于标准", "发放金额高于当年该类别月保障标准的记录", amounts_above_standard),
+    Check("dated_after_as_of", "日期晚于数据截至",
+          "受理、签收、办结、接警、签到、签退、填报、救助或发放的时间晚于数据截至（最新一次导出或导入的时间，"
+          "最晚为当前时间）的记录，多为录入错误（如把 2021 年误录为 2031 年）。这些记录已按原样保存，"
+          "请在源系统中更正后重新导入；办理时限等计划日期不在此列", dated_after_as_of),
 ]
 
 

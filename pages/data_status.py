@@ -2,12 +2,11 @@
 data-quality findings."""
 from __future__ import annotations
 
-import pandas as pd
 import streamlit as st
 
 from data.store.db import resolve_url
-from data.store.inventory import table_stats
-from pages.ui.import_panel import render_import_panel, render_quality_panel
+from data.store.inventory import AHEAD_NOTE, inventory_table, shown_url, table_stats
+from pages.ui.import_panel import esc, render_import_panel, render_quality_panel
 from pages.ui.common import sidebar_filters, engine, page_header
 
 
@@ -15,16 +14,14 @@ def render_inventory(f) -> None:
     with st.container(border=True):
         st.subheader("数据表概况")
         stats = table_stats(engine(), f.as_of.date())
-        shown = pd.DataFrame({
-            "数据表": stats["label"], "表名": stats["table"], "记录数": stats["rows"],
-            "最早日期": stats["first"], "最新日期": stats["newest"],
-            "最近导入": stats["last_import"], "距数据截至(天)": stats["freshness_days"].astype("Int64")})
-        shown = shown.astype(object).where(shown.notna(), "—")
-        st.dataframe(shown, hide_index=True, key="data_inventory", height=36 * 14 + 4,
-                     column_config={
-            "记录数": st.column_config.NumberColumn(format="localized"),
-            "最近导入": st.column_config.DatetimeColumn(format="YYYY-MM-DD HH:mm")})
-        st.caption(f"数据库: {resolve_url().split('@')[-1]}")
+        st.dataframe(inventory_table(stats), hide_index=True, key="data_inventory",
+                     height=36 * 14 + 4,
+                     column_config={"记录数": st.column_config.NumberColumn(format="localized")})
+        if stats["ahead"].any():
+            names = "、".join(stats.loc[stats["ahead"], "label"])
+            st.caption(f"{names}：{AHEAD_NOTE}（最新日期晚于数据截至 {f.as_of:%Y-%m-%d %H:%M}），"
+                       "距数据截至显示为“—”；这些记录见下方“数据质量”中的「日期晚于数据截至」。")
+        st.caption(f"数据库: {esc(shown_url(resolve_url()))}")
 
 
 def main() -> None:

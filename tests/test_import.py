@@ -202,6 +202,35 @@ def test_implausible_rows_are_stored(store):
     assert closed_before_reported(store)[0] == 1 and checkout_before_checkin(store)[0] == 1
 
 
+def test_rows_dated_after_the_import_are_stored_and_counted(store):
+    """A case reported in 2031 is a fact of the source system: stored, counted as a warning
+    per column, listed by the quality check; a deadline ahead is normal."""
+    data = ("工单编号,受理时间,社区,办理时限,办结时间\n"
+            "F1,2031-03-05 10:00,城东社区,,\n"
+            "F2,2031-03-06 10:00,城东社区,,\n"
+            "F3,2031-03-07,城西社区,,\n"
+            "F4,2024-03-05 10:00,城东社区,,2031-03-07 10:00\n"
+            "F5,2024-03-05 10:00,城东社区,2031-03-05,\n").encode()
+    pv = preview_file(store, "cases", data, "f.csv")
+    assert pv.future_rows == {"reported_at": 3, "closed_at": 1}
+    assert pv.notes[0].startswith("预览的 5 行中有 3 行的受理时间晚于当前时间（")
+    r = imp(store, "cases", data, "f.csv")
+    assert (r.error, r.inserted, r.rejected, r.committed) == (None, 5, 0, True)
+    assert r.future_rows == {"reported_at": 3, "closed_at": 1}
+    stamp = f"{r.imported_at:%Y-%m-%d %H:%M}"
+    assert r.warnings == [
+        f"有 3 行的受理时间晚于导入时间（{stamp}）：已按原样导入，请在源系统中核对（数据质量检查「日期晚于数据截至」中列出）",
+        f"有 1 行的办结时间晚于导入时间（{stamp}）：已按原样导入，请在源系统中核对（数据质量检查「日期晚于数据截至」中列出）"]
+    assert log_rows(store)[-1]["imported_at"] == r.imported_at
+    from data.quality import dated_after_as_of
+    n, found = dated_after_as_of(store)
+    assert n == 4 and sorted(found["编号"]) == ["F1", "F2", "F3", "F4"]
+    # dates and months count against the import day and month
+    logs = "日志编号,人员编号,日期\nW1,A001,2031-01-02\nW2,A001,2024-01-02\n".encode()
+    r = imp(store, "worklogs", logs, "w.csv")
+    assert (r.inserted, r.future_rows) == (2, {"day": 1})
+
+
 def test_unknown_references(store):
     r = imp(store, "cases", "cases_unknown_refs.csv")
     assert (r.inserted, r.rejected) == (1, 3)

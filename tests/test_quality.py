@@ -7,7 +7,7 @@ from decimal import Decimal
 import pytest
 
 from data import quality as Q
-from tests.builders import insert, ts
+from tests.builders import insert, log_import, ts
 
 KEY_A = "a" * 64
 KEY_B = "b" * 64
@@ -30,12 +30,21 @@ def store(engine):
         # community not in communities, and empty community
         {"case_id": "C5", "reported_at": ts("2024-03-04 10:00"), "community": "不存在社区", "summary": "a"},
         {"case_id": "C6", "reported_at": ts("2024-03-04 11:00"), "community": "", "summary": "b"},
+        # reported in the future (2031 for 2021), with a deadline after it: one finding
+        {"case_id": "C7", "reported_at": ts("2031-03-04 11:00"), "community": "城东社区",
+         "deadline_at": ts("2031-03-14 11:00"), "summary": "c7"},
+        # a deadline ahead is normal
+        {"case_id": "C8", "reported_at": ts("2024-03-04 12:00"), "community": "城东社区",
+         "deadline_at": ts("2031-03-14 11:00"), "summary": "c8"},
     ])
     insert(engine, "petitions", [
         {"petition_id": "P1", "received_at": ts("2024-03-01 10:00"), "community": "城东社区",
          "closed_at": ts("2024-02-28 10:00")},
         {"petition_id": "P2", "received_at": ts("2024-03-01 10:00"), "community": "城东社区",
          "closed_at": ts("2024-03-08 10:00"), "deadline_at": ts("2024-04-30 10:00")},
+        # closed in the future
+        {"petition_id": "P3", "received_at": ts("2024-03-01 10:00"), "community": "城东社区",
+         "closed_at": ts("2031-03-08 10:00")},
     ])
     insert(engine, "attendance", [
         {"cadre_id": "G1", "day": date(2024, 3, 1), "check_in_at": ts("2024-03-01 08:20"),
@@ -43,6 +52,7 @@ def store(engine):
         {"cadre_id": "G1", "day": date(2024, 3, 4), "check_in_at": ts("2024-03-04 08:20"),
          "check_out_at": ts("2024-03-04 07:40")},
         {"cadre_id": "G2", "day": date(2024, 3, 4), "check_in_at": ts("2024-03-04 08:20")},
+        {"cadre_id": "G3", "day": date(2031, 1, 2), "check_in_at": ts("2031-01-02 08:20")},
     ])
     insert(engine, "worklogs", [
         {"log_id": "L1", "cadre_id": "G1", "day": date(2024, 3, 1), "content": "走访三户居民，了解诉求"},
@@ -50,6 +60,8 @@ def store(engine):
         {"log_id": "L3", "cadre_id": "G1", "day": date(2024, 3, 1), "content": "走访三户居民，了解诉求"},
         {"log_id": "L4", "cadre_id": "G2", "day": date(2024, 3, 1), "content": "走访三户居民，了解诉求"},
         {"log_id": "L5", "cadre_id": "G1", "day": date(2024, 3, 2), "content": "走访三户居民，了解诉求"},
+        {"log_id": "L6", "cadre_id": "G3", "day": date(2024, 3, 2), "created_at": ts("2031-01-02 18:00"),
+         "content": "入户走访"},
     ])
     insert(engine, "benefit_recipients", [
         {"recipient_id": "R1", "person_key": KEY_A, "program": "城市低保", "community": "城东社区",
@@ -132,4 +144,27 @@ def test_run_checks_counts(store):
     assert counts == {"duplicate_worklogs": 1, "duplicate_cases": 1, "closed_before_reported": 2,
                       "deadline_before_reported": 1, "cases_without_community": 2,
                       "checkout_before_checkin": 1, "payments_outside_spell": 3,
-                      "dibao_and_tekun": 1, "amounts_above_standard": 2}
+                      "dibao_and_tekun": 1, "amounts_above_standard": 2, "dated_after_as_of": 4}
+
+
+def test_dated_after_as_of(store):
+    """Records dated after 数据截至 (here: now, no import logged) are listed, one row per
+    record with its first such column; deadlines ahead are not."""
+    n, rows = Q.dated_after_as_of(store)
+    assert n == 4
+    got = {(r["类别"], r["编号"], r["字段"], str(r["日期"])) for _, r in rows.iterrows()}
+    assert got == {("诉求工单", "C7", "受理时间", "2031-03-04 11:00:00"),
+                   ("信访", "P3", "办结时间", "2031-03-08 10:00:00"),
+                   ("干部考勤", "G3", "日期", "2031-01-02"),
+                   ("工作日志", "L6", "填报时间", "2031-01-02 18:00:00")}
+    check = next(c for c in Q.CHECKS if c.key == "dated_after_as_of")
+    assert check.title == "日期晚于数据截至" and "2031" in check.description
+
+
+def test_dated_after_as_of_follows_the_store(store):
+    """The reference is the store's 数据截至 when it is earlier than now."""
+    log_import(store, ts("2024-03-03 12:00"))
+    assert Q.future_reference(store) == ts("2024-03-03 12:00")
+    n, rows = Q.dated_after_as_of(store)
+    assert sorted(rows["编号"]) == ["C5", "C6", "C7", "C8", "G1", "G2", "G3", "L6", "P2", "P3"]
+    assert n == 10 and set(rows["数据截至"]) == {"2024-03-03 12:00"}

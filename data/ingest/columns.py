@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from sqlalchemy import Boolean, Date, DateTime, Float, Integer, Numeric, String, Table
 
 from data.store.labels import TABLE_LABELS
-from data.store.schema import DATA_TABLES, RECORD_DATE
+from data.store.schema import DATA_TABLES, RECORD_DATE, TEXT
 
 # ---------------------------------------------------------------------------------------
 # Closed lists (enforced at import) — DATA.md "Closed lists" and KPI.md.
@@ -91,6 +91,20 @@ PHONE_HEADERS = ["电话", "手机号", "手机号码", "手机", "联系电话"
 ID_NUMBER = "id_number"  # pseudo canonical column (mapping target) for an ID-number column
 PHONE = "phone"          # pseudo canonical column (mapping target) for a phone column
 
+# Times of things that have happened: none can lie after the import (or the store's 数据截至).
+# A deadline, a cadre's planned joining or leaving day, a recipient's start month and the
+# years of standards and enrolment may lie ahead and are not listed. The import counts the
+# rows later than the import time (a warning); data.quality lists them in the store.
+EVENT_TIMES: dict[str, tuple[str, ...]] = {
+    "cases": ("reported_at", "responded_at", "closed_at"),
+    "petitions": ("received_at", "closed_at"),
+    "incidents": ("occurred_at",),
+    "attendance": ("day", "check_in_at", "check_out_at"),
+    "worklogs": ("day", "created_at"),
+    "relief_grants": ("granted_on",),
+    "benefit_payments": ("month",),
+}
+
 # References checked at import: column -> (referenced table, referenced column).
 REFERENCES: dict[str, tuple[str, str]] = {
     "community": ("communities", "name"),
@@ -109,6 +123,9 @@ class ColumnSpec:
     max_length: int | None = None
     choices: tuple[str, ...] | None = None
     reference: tuple[str, str] | None = None
+    # open-list text (summaries, log contents, reasons, categories, statuses, names): ID and
+    # phone numbers typed into it are masked at import (data.ingest.masking)
+    free_text: bool = False
 
 
 @dataclass(frozen=True)
@@ -164,15 +181,20 @@ def _build(table: Table) -> TableSpec:
         if table.name == "cadres" and col.name == "joined_on":
             required = False  # cadres' record date is for freshness only; joined_on may be unknown
         kind = _kind(table.name, col)
+        reference = REFERENCES.get(col.name) if not (table.name == "cadres" and col.name == "cadre_id") \
+            and not (table.name == "grids" and col.name == "grid_id") else None
+        choices = tuple(CLOSED_LISTS[(table.name, col.name)]) if (table.name, col.name) in CLOSED_LISTS else None
+        free_text = kind == "text" or (kind == "str" and col.type.length >= TEXT and choices is None
+                                       and reference is None and not col.primary_key)
         cols[col.name] = ColumnSpec(
             name=col.name,
             zh=ZH_HEADERS[table.name][col.name],
             kind=kind,
             required=required,
             max_length=col.type.length if kind == "str" else None,
-            choices=tuple(CLOSED_LISTS[(table.name, col.name)]) if (table.name, col.name) in CLOSED_LISTS else None,
-            reference=REFERENCES.get(col.name) if not (table.name == "cadres" and col.name == "cadre_id")
-            and not (table.name == "grids" and col.name == "grid_id") else None,
+            choices=choices,
+            reference=reference,
+            free_text=free_text,
         )
     return TableSpec(
         name=table.name, zh=TABLE_LABELS[table.name], columns=cols,

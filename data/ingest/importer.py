@@ -19,7 +19,15 @@ Personal data: an ID-number column (身份证号, 证件号码, id_number, …) 
 are dropped. The secret comes from the environment variable ``ZHILI_PERSON_KEY_SECRET`` or
 ``.streamlit/secrets.toml`` ``[zhili] person_key_secret``; there is deliberately NO default:
 an ID number has so little entropy that a hash under a known key is reversible, so a file
-with an ID column and no configured secret is refused with a clear message.
+with an ID column and no configured secret is refused with a clear message (by the preview
+already, before anything is confirmed). ID and phone numbers typed into free text (诉求摘要,
+日志内容, 救助事由, …) are masked before they are stored (``data.ingest.masking``); the
+result counts them per column.
+
+Implausible times: rows dated after the import time (a case reported in 2031) are stored,
+as every other fact of the source system, and counted per column in ``future_rows`` with a
+warning; ``data.quality`` lists them. An export time later than now is refused (it would
+move the store's 数据截至 into the future).
 
 Mapping file (YAML)::
 
@@ -51,26 +59,28 @@ from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
 from typing import Any, Callable, Iterator
-from zoneinfo import ZoneInfo
 
 import yaml
 from sqlalchemy import Engine, and_, bindparam, inspect, select, tuple_
 
 from data.ingest import parsing as P
 from data.ingest.columns import (
-    CLOSED_ALIASES, ID_NUMBER, PHONE, TABLES, ColumnSpec, TableSpec, classify_header,
-    normalise_header,
+    CLOSED_ALIASES, EVENT_TIMES, ID_NUMBER, PHONE, TABLES, ColumnSpec, TableSpec,
+    classify_header, normalise_header,
 )
+from data.ingest.masking import mask_text
+from data.store import clock
 from data.store.db import SECRETS_FILE, create_schema, refresh_statistics
 from data.store.migrate import StoreNotReady, require_current
 from data.store.schema import DATA_TABLES, import_log
 
-TZ = ZoneInfo("Asia/Shanghai")
+TZ = clock.TZ
 SECRET_ENV = "ZHILI_PERSON_KEY_SECRET"
 DEFAULT_CHUNK = 2000
 LOOKUP_BATCH = 400
 HEADER_SCAN_ROWS = 10
 MAX_VALUE_SHOWN = 200
+EXPORT_CLOCK_SKEW_S = 600   # an export time up to 10 minutes ahead of our clock is accepted
 
 csv.field_size_limit(64 * 1024 * 1024)
 
@@ -113,6 +123,9 @@ class ImportResult:
     warnings: list[str] = field(default_factory=list)
     strict: bool = False
     committed: bool = False
+    imported_at: datetime | None = None
+    masked: dict[str, int] = field(default_factory=dict)       # column -> values masked
+    future_rows: dict[str, int] = field(default_factory=dict)  # column -> rows after imported_at
 
     @property
     def ok(self) -> bool:
@@ -453,8 +466,12 @@ def _looks_like_header(table: str, row: list, mapping: Mapping) -> int:
 
 
 class _Validator:
+    """Parses and checks rows. ``tally(values)`` of an accepted row counts its values whose
+    ID or phone numbers were masked (``masked``) and, given ``now``, its event times later
+    than that (``future``), per column."""
+
     def __init__(self, plan: _Plan, mapping: Mapping, refs: dict[str, set[str]] | None,
-                 secret: str | None):
+                 secret: str | None, now: datetime | None = None):
         self.plan = plan
         self.spec = plan.spec
         self.mapping = mapping
@@ -466,6 +483,16 @@ class _Validator:
         if plan.id_index is not None and "person_key" not in cols:
             cols.append("person_key")
         self.columns = [c for c in self.spec.columns if c in cols]
+        self.masked: dict[str, int] = {}
+        self.future: dict[str, int] = {}
+        self._row_masked: list[str] = []
+        self.now = now
+        self._future_limits = {}
+        if now is not None:
+            limits = {"datetime": now, "date": now.date(), "month": f"{now:%Y-%m}"}
+            for name in EVENT_TIMES.get(self.spec.name, ()):
+                if name in self.columns:
+                    self._future_limits[name] = limits[self.spec.columns[name].kind]
 
     def parse(self, col: ColumnSpec, raw) -> Any:
         kind = col.kind
@@ -482,6 +509,11 @@ class _Validator:
                 value = CLOSED_ALIASES.get(value, value)
                 if value not in col.choices:
                     raise ValueError(f"不在允许的取值中（{'/'.join(col.choices)}）")
+            if col.free_text:
+                masked = mask_text(value)
+                if masked != value:
+                    self._row_masked.append(col.name)
+                    value = masked
             if col.max_length and len(value) > col.max_length:
                 # the limit is the schema column's length (columns.py reads type.length)
                 raise ValueError(f"长度 {len(value)} 超过该列上限 {col.max_length} 个字符")
@@ -522,6 +554,7 @@ class _Validator:
         values: dict[str, Any] = {}
         problems: list[Reject] = []
         failed: set[str] = set()
+        self._row_masked = []
         for name in self.columns:
             col = spec.columns[name]
             idx = plan.positions.get(name)
@@ -542,8 +575,7 @@ class _Validator:
             except ValueError as exc:
                 failed.add(name)
                 shown = P.cell_text(raw)
-                if name == "person_key":
-                    shown = mask_id(shown)
+                shown = mask_id(shown) if name == "person_key" else mask_text(shown)
                 problems.append(Reject(row_no, header, shown[:MAX_VALUE_SHOWN], f"{col.zh}{exc}"))
         if plan.id_index is not None and values.get("person_key") is None:
             raw = row[plan.id_index] if plan.id_index < len(row) else None
@@ -577,6 +609,29 @@ class _Validator:
                                                f"未知{what}「{v}」：{TABLES[ref_table].zh}表中不存在"
                                                f"（请先导入{TABLES[ref_table].zh}表）"))
         return (None if problems else values), problems
+
+    def tally(self, values: dict) -> None:
+        """Count an accepted row (the one ``row`` returned last): masked values, late times."""
+        for name in self._row_masked:
+            self.masked[name] = self.masked.get(name, 0) + 1
+        for name, limit in self._future_limits.items():
+            v = values.get(name)
+            if v is not None and v > limit:
+                self.future[name] = self.future.get(name, 0) + 1
+
+    def notes(self, what: str) -> list[str]:
+        """Chinese lines on the masked values and the rows later than ``now`` (``what``
+        names that moment, e.g. 导入时间)."""
+        out = []
+        if self.masked:
+            n = sum(self.masked.values())
+            per = "、".join(f"{self.spec.columns[c].zh} {k} 个" for c, k in self.masked.items())
+            out.append(f"有 {n} 个值含身份证号或电话号码，已遮盖后保存（{per}；如 110101********1234、"
+                       "139****5678），明文不保存")
+        for name, k in self.future.items():
+            out.append(f"有 {k} 行的{self.spec.columns[name].zh}晚于{what}（{self.now:%Y-%m-%d %H:%M}）："
+                       "已按原样导入，请在源系统中核对（数据质量检查「日期晚于数据截至」中列出）")
+        return out
 
 
 _SECRET_MSG = ("文件包含身份证号列，但未配置加密密钥：请设置环境变量 ZHILI_PERSON_KEY_SECRET，"
@@ -677,22 +732,29 @@ def _write_chunk(conn, spec: TableSpec, columns: list[str], rows: list[dict], re
         result.updated += len(updates)
 
 
-def now_local() -> datetime:
-    return datetime.now(TZ).replace(tzinfo=None, microsecond=0)
-
-
-def _parse_exported_at(exported_at) -> datetime | None:
+def _parse_exported_at(exported_at, now: datetime) -> datetime | None:
+    """The export time as naive Asia/Shanghai wall time, stored exactly as given when it
+    is naive; one with a UTC offset (``2024-03-10T10:00:00Z``) is converted. An export
+    time later than ``now`` (beyond a few minutes of clock skew) is refused."""
     if exported_at is None or exported_at == "":
         return None
     if isinstance(exported_at, datetime):
-        return exported_at.replace(tzinfo=None, microsecond=0) if exported_at.tzinfo is None else \
-            exported_at.astimezone(TZ).replace(tzinfo=None, microsecond=0)
-    if isinstance(exported_at, date):
-        return datetime(exported_at.year, exported_at.month, exported_at.day)
-    try:
-        return P.parse_datetime(str(exported_at))
-    except ValueError:
-        raise FileError(f"导出时间「{exported_at}」格式无效，应为 YYYY-MM-DDTHH:MM:SS") from None
+        value = clock.to_local(exported_at)
+    elif isinstance(exported_at, date):
+        value = datetime(exported_at.year, exported_at.month, exported_at.day)
+    else:
+        text = str(exported_at).strip()
+        try:
+            value = clock.to_local(datetime.fromisoformat(text.replace("Z", "+00:00")))
+        except ValueError:
+            try:
+                value = P.parse_datetime(text)
+            except ValueError:
+                raise FileError(f"导出时间「{exported_at}」格式无效，应为 YYYY-MM-DDTHH:MM:SS") from None
+    if (value - now).total_seconds() > EXPORT_CLOCK_SKEW_S:
+        raise FileError(f"导出时间 {value:%Y-%m-%d %H:%M:%S} 晚于当前时间 {now:%Y-%m-%d %H:%M:%S}"
+                        "（北京时间）：请核对导出时间（它决定“数据截至”）")
+    return value
 
 
 # ---------------------------------------------------------------------------------------
@@ -776,8 +838,9 @@ def import_file(engine: Engine, table: str, path_or_bytes, file_name: str | None
     ``on_chunk(n)`` is called after each written chunk (progress; tests inject failures).
     """
     result = ImportResult(table=table, file_name=file_name, strict=strict)
+    started = clock.now()
     try:
-        exported = _parse_exported_at(exported_at)
+        exported = _parse_exported_at(exported_at, started)
         job = _Job(table, path_or_bytes, file_name, mapping)
         _fill_result(result, job)
         if not inspect(engine).has_table("import_log"):
@@ -793,7 +856,7 @@ def import_file(engine: Engine, table: str, path_or_bytes, file_name: str | None
             trans = conn.begin()
             try:
                 refs = _load_refs(conn, spec)
-                validator = _Validator(job.plan, job.mapping, refs, secret)
+                validator = _Validator(job.plan, job.mapping, refs, secret, now=started)
                 columns = validator.columns
                 seen: dict[Any, int] = {}
                 chunk: list[dict] = []
@@ -816,6 +879,7 @@ def import_file(engine: Engine, table: str, path_or_bytes, file_name: str | None
                         result.rejected += 1
                         result.rejects.extend(problems)
                         continue
+                    validator.tally(values)
                     if strict and result.rejected:
                         continue  # nothing will land; keep validating to list every problem
                     chunk.append(values)
@@ -836,14 +900,17 @@ def import_file(engine: Engine, table: str, path_or_bytes, file_name: str | None
                     trans.rollback()
                     result.inserted = result.updated = result.unchanged = 0
                     return result
+                result.imported_at = clock.now()
                 conn.execute(import_log.insert().values(
                     table_name=table, file_name=(file_name or "")[:255] or None, source="import",
-                    imported_at=now_local(), exported_at=exported,
+                    imported_at=result.imported_at, exported_at=exported,
                     inserted=result.inserted, updated=result.updated, rejected=result.rejected,
                     imported_by=(imported_by or None) and str(imported_by)[:60],
                 ))
                 trans.commit()
                 result.committed = True
+                result.masked, result.future_rows = dict(validator.masked), dict(validator.future)
+                result.warnings.extend(validator.notes("导入时间"))
             except BaseException:
                 if trans.is_active:
                     trans.rollback()
@@ -868,6 +935,7 @@ def import_file(engine: Engine, table: str, path_or_bytes, file_name: str | None
 def _reset(result: ImportResult) -> None:
     result.inserted = result.updated = result.unchanged = 0
     result.committed = False
+    result.imported_at = None
 
 
 # ---------------------------------------------------------------------------------------
@@ -885,14 +953,37 @@ class Preview:
     header_row: int | None = None
     problems: list[Reject] = field(default_factory=list)   # problems in the previewed rows
     error: str | None = None
+    # the import of this file would be refused as a whole (an ID-number column and no
+    # person_key secret): shown before 确认导入, which is then not offered
+    refusal: str | None = None
+    masked: dict[str, int] = field(default_factory=dict)   # column -> values masked (previewed rows)
+    future_rows: dict[str, int] = field(default_factory=dict)  # column -> previewed rows after now
+    notes: list[str] = field(default_factory=list)         # Chinese lines on masking, future rows
+
+
+def _id_number_in(plan: _Plan, row: list) -> bool:
+    """True when the row holds an ID number that the import would hash (and so would need
+    the person_key secret): a well-formed one in the ID column or in a person_key column."""
+    for idx in (plan.positions.get("person_key"), plan.id_index):
+        if idx is None or idx >= len(row) or P.is_blank(row[idx]):
+            continue
+        raw = row[idx]
+        if idx == plan.id_index and isinstance(raw, float):
+            continue  # rejected for its lost precision, never hashed
+        if ID_PATTERN.match(re.sub(r"\s+", "", P.cell_text(raw)).upper()):
+            return True
+    return False
 
 
 def preview_file(engine: Engine | None, table: str, path_or_bytes, file_name: str | None = None,
                  mapping=None, nrows: int = 20) -> Preview:
     """The first rows, detected encoding and column mapping, without writing anything.
 
-    ID numbers are shown masked; phone and unknown columns are not shown (only listed).
-    Rows are validated against the store's references when ``engine`` is given.
+    ID numbers are shown masked; phone and unknown columns are not shown (only listed);
+    free text is shown as it would be stored, ID and phone numbers in it masked (counted in
+    ``masked``). Rows are validated against the store's references when ``engine`` is given.
+    A file the import would refuse for want of the person_key secret gets ``refusal`` (the
+    rest of the file is scanned for an ID number when the first rows have none).
     """
     import pandas as pd
 
@@ -912,28 +1003,55 @@ def preview_file(engine: Engine | None, table: str, path_or_bytes, file_name: st
             except Exception:
                 refs = None
         secret = person_key_secret()
-        validator = _Validator(job.plan, job.mapping, refs, secret or "preview-only")
-        shown = [(h, i) for h, i in sorted(
-            [(job.plan.headers[c], job.plan.positions[c]) for c in job.plan.positions], key=lambda x: x[1])]
+        now = clock.now()
+        validator = _Validator(job.plan, job.mapping, refs, secret or "preview-only", now=now)
+        spec = job.spec
+        shown = [(h, i, c) for h, i, c in sorted(
+            [(job.plan.headers[c], job.plan.positions[c], c) for c in job.plan.positions],
+            key=lambda x: x[1])]
         if job.plan.id_index is not None:
-            shown.append((job.plan.id_header, job.plan.id_index))
+            shown.append((job.plan.id_header, job.plan.id_index, None))
             shown.sort(key=lambda x: x[1])
+        needs_secret = False
         records = []
         rows_iter = job.data_rows()
         for row_no, row in rows_iter:
             rec = {"行号": row_no}
-            for h, i in shown:
+            for h, i, c in shown:
                 raw = row[i] if i < len(row) else None
                 text = "" if P.is_blank(raw) else P.cell_text(raw)
-                rec[h] = mask_id(text) if i == job.plan.id_index and text else text
+                if i == job.plan.id_index and text:
+                    text = mask_id(text)
+                elif c is not None and spec.columns[c].free_text and text:
+                    masked = mask_text(text)
+                    if masked != text:
+                        pv.masked[c] = pv.masked.get(c, 0) + 1
+                        text = masked
+                rec[h] = text
             records.append(rec)
-            _, problems = validator.row(row_no, row)
+            values, problems = validator.row(row_no, row)
             pv.problems.extend(problems)
+            if values is not None:
+                validator.tally(values)
+            needs_secret = needs_secret or _id_number_in(job.plan, row)
             if len(records) >= nrows:
                 break
+        if not secret and not needs_secret and (
+                job.plan.id_index is not None or "person_key" in job.plan.positions):
+            needs_secret = any(_id_number_in(job.plan, row) for _, row in rows_iter)
         rows_iter.close()
-        pv.frame = pd.DataFrame(records, columns=["行号"] + [h for h, _ in shown]).astype(
-            {h: "string" for h, _ in shown})
+        if needs_secret and not secret:
+            pv.refusal = _SECRET_MSG
+        pv.future_rows = dict(validator.future)
+        if pv.masked:
+            per = "、".join(f"{spec.columns[c].zh} {k} 个" for c, k in pv.masked.items())
+            pv.notes.append(f"预览的 {len(records)} 行中有 {sum(pv.masked.values())} 个值含身份证号或电话号码"
+                            f"（{per}），下表已显示为遮盖后的样子；导入时同样遮盖，明文不保存")
+        for c, k in pv.future_rows.items():
+            pv.notes.append(f"预览的 {len(records)} 行中有 {k} 行的{spec.columns[c].zh}晚于当前时间"
+                            f"（{now:%Y-%m-%d %H:%M}）：导入时按原样保存，并在数据质量检查中列出")
+        pv.frame = pd.DataFrame(records, columns=["行号"] + [h for h, _, _ in shown]).astype(
+            {h: "string" for h, _, _ in shown})
     except FileError as exc:
         pv.error = str(exc)
     except Exception as exc:

@@ -1,6 +1,6 @@
 """Streamlit panels for the data page: file import (with preview) and data-quality checks.
 
-Used by the data page (pages/data_status.py, owned elsewhere):
+Used by the data page (pages/data_status.py):
 
     from pages.ui.import_panel import render_import_panel, render_quality_panel
     render_import_panel(engine)
@@ -21,11 +21,13 @@ import streamlit as st
 
 from data.ingest.columns import TABLES
 from data.ingest.importer import (
-    ImportResult, Preview, import_file, preview_file, rejects_to_csv, rejects_to_xlsx,
+    ImportResult, Preview, import_file, person_key_secret, preview_file, rejects_to_csv,
+    rejects_to_xlsx,
 )
 from data.ingest.parsing import encoding_label
 from data.quality import run_checks
 from data.ingest.templates import template_file_name, template_xlsx
+from data.store import clock
 
 _MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$:=])")
 FORMAT_LABEL = {"csv": "CSV", "xlsx": "Excel（XLSX）", "xls": "Excel 97-2003（XLS）"}
@@ -34,6 +36,9 @@ FORMAT_LABEL = {"csv": "CSV", "xlsx": "Excel（XLSX）", "xls": "Excel 97-2003�
 def _esc(text: object) -> str:
     """Text safe to pass to st.error/st.info/st.caption: Markdown specials escaped."""
     return _MD_SPECIAL.sub(r"\\\1", str(text))
+
+
+esc = _esc
 
 
 def _table_label(name: str) -> str:
@@ -59,7 +64,8 @@ def _mapping_frame(preview: Preview, table: str) -> pd.DataFrame:
 
 def _preview(engine, table: str, data: bytes, name: str, mapping: bytes | None) -> Preview:
     digest = hashlib.sha256(data).hexdigest() + (hashlib.sha256(mapping).hexdigest() if mapping else "")
-    key = ("imp_preview", table, name, digest)
+    # the refusal for want of a secret depends on the configuration, not on the file alone
+    key = ("imp_preview", table, name, digest, bool(person_key_secret()))
     cached = st.session_state.get("imp_preview_cache")
     if cached and cached[0] == key:
         return cached[1]
@@ -128,7 +134,8 @@ def _render_import_panel(engine) -> None:
                                  help="源系统导出该文件的时间；数据截至以最新导出时间为准，未填写则按导入时间")
         exported_at = None
         if has_export:
-            d = st.date_input("导出日期", key="imp_exported_date")
+            d = st.date_input("导出日期", value=clock.today(), max_value=clock.today(),
+                              key="imp_exported_date")
             t = st.time_input("导出时间", value=time(0, 0), key="imp_exported_time", step=60)
             if d is not None and t is not None:
                 exported_at = datetime.combine(d, t)
@@ -158,11 +165,16 @@ def _render_import_panel(engine) -> None:
         st.text("、".join(preview.dropped_columns))
     st.markdown(f"**前 {len(preview.frame)} 行预览**")
     st.dataframe(preview.frame, hide_index=True, width="stretch")
+    for note in preview.notes:
+        st.info(_esc(note), icon=":material/shield_person:" if "身份证" in note else ":material/event_busy:")
     if preview.problems:
         st.warning(f"预览的前几行中发现 {len(preview.problems)} 个问题（导入时这些行将被拒绝）：")
         st.dataframe(_rejects_frame(preview.problems), hide_index=True, width="stretch")
+    if preview.refusal:
+        st.error("此文件不能导入：" + _esc(preview.refusal))
 
-    if st.button("确认导入", type="primary", key="imp_confirm"):
+    if st.button("确认导入", type="primary", key="imp_confirm", disabled=bool(preview.refusal),
+                 help="配置加密密钥后才能导入含身份证号的文件" if preview.refusal else None):
         with st.spinner("正在导入……"):
             result = import_file(engine, table, data, upload.name, mapping=mapping, strict=strict,
                                  exported_at=exported_at, imported_by=imported_by or None)
