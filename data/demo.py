@@ -64,6 +64,7 @@ later.
 """
 from __future__ import annotations
 
+import json
 import math
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
@@ -75,6 +76,7 @@ import chinese_calendar
 import numpy as np
 from sqlalchemy import Boolean, Date, DateTime, Engine, Float, Numeric, Table
 
+from data.demo_map import centre, synthetic_boundaries
 from data.store import clock
 from data.store import schema as S
 from data.store.db import create_schema, drop_schema, has_data, refresh_statistics
@@ -268,14 +270,15 @@ def build_roster(seed: int) -> Roster:
     qualities = np.linspace(-1, 1, len(names))
     rng.shuffle(qualities)
     communities = []
+    outlines = synthetic_boundaries(names)
     for i, name in enumerate(names):
         pop = int(pops[i])
+        households = int(round(pop / rng.uniform(2.6, 2.8)))
+        rng.uniform(-0.022, 0.022, 2)  # the draws of the first demo's random positions
+        lat, lon = centre(outlines[name])  # now: the middle of its synthetic outline
         communities.append(Community(
             name=name, kind="管委会" if i == 0 else "社区", population=pop,
-            households=int(round(pop / rng.uniform(2.6, 2.8))),
-            lat=round(STREET_LAT + rng.uniform(-0.022, 0.022), 6),
-            lon=round(STREET_LON + rng.uniform(-0.028, 0.028), 6),
-            quality=float(qualities[i])))
+            households=households, lat=lat, lon=lon, quality=float(qualities[i])))
     grids: list[Grid] = []
     for ci, c in enumerate(communities, start=1):
         for gi in range(1, int(rng.integers(4, 6)) + 1):
@@ -603,7 +606,7 @@ def _incidents_for_day(seed: int, scale: float, d: date, r: Roster) -> list[dict
     cat = rng.choice(len(INC_CATS), size=n, p=INC_P)
     secs = np.sort(rng.choice(24, size=n, p=hp) * 3600 + rng.integers(0, 3600, n))
     u = rng.random((n, 2))
-    jit = rng.normal(0, 0.004, (n, 2))
+    jit = rng.normal(0, 0.0012, (n, 2))  # within ~150 m of the community's middle
     day0 = datetime.combine(d, time())
     rows = []
     for k in range(n):
@@ -926,6 +929,8 @@ def generate(engine: Engine, seed: int = 7, scale: float = 1.0, until: date | No
     step(0.0, "社区、网格与干部")
     put(S.communities, [dict(name=c.name, kind=c.kind, population=c.population,
                              households=c.households) for c in r.communities])
+    put(S.boundaries, [dict(community=name, geometry=json.dumps(g, separators=(",", ":")))
+                       for name, g in synthetic_boundaries([c.name for c in r.communities]).items()])
     put(S.grids, [dict(grid_id=g.grid_id, name=g.name, community=g.community) for g in r.grids])
     put(S.cadres, [dict(cadre_id=c.cadre_id, name=c.name, role=c.role, community=c.community,
                         grid_id=c.grid_id, joined_on=c.joined_on,

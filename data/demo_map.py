@@ -33,3 +33,10 @@ def synthetic_boundaries(names: list[str], columns: int = 5) -> dict[str, dict]:
                             round(north - (r + dy + jy * (0 < r + dy < rows)) * CELL[1], 6)])
         out[name] = {"type": "Polygon", "coordinates": [[*corners, corners[0]]]}
     return out
+
+
+def centre(geometry: dict) -> tuple[float, float]:
+    """The mean of an outline's corners (lat, lon): where the demo puts a community."""
+    ring = geometry["coordinates"][0][:-1]
+    return (round(sum(p[1] for p in ring) / len(ring), 6),
+            round(sum(p[0] for p in ring) / len(ring), 6))

@@ -22,7 +22,7 @@ PETITION_CARDS = [["petitions.total", "petitions.persons", "petitions.collective
                   ["petitions.repeat_rate", "petitions.closure_rate", "petitions.on_time_rate"]]
 INCIDENT_CARDS = ["incidents.total", "incidents.criminal", "incidents.public_order",
                   "incidents.per_10k"]
-WINDOW_NAMES = {"wtd": "本周累计", "d28": "近28天", "ytd": "本年累计"}
+WINDOW_NAMES = {"wtd": "本周", "d28": "近28天", "ytd": "本年"}
 FLAG_STYLE = {FLAGS[0]: "background-color:#ffe3e3;color:#c92a2a;font-weight:600",
               FLAGS[1]: "background-color:#fff4e6;color:#d9480f",
               FLAGS[2]: "color:#495057",
@@ -57,15 +57,15 @@ def render_compstat(table: dict) -> None:
         frame = compstat_frame(table)
         trend_columns = [c for c in frame.columns if c.endswith("趋势")]
         styled = frame.style.map(lambda v: FLAG_STYLE.get(v, ""), subset=trend_columns)
-        config = {c: st.column_config.NumberColumn(width=56) for c in frame.columns
+        config = {c: st.column_config.NumberColumn(width=76) for c in frame.columns
                   if c.endswith(("当前", "对比"))}
-        config |= {c: st.column_config.TextColumn(width=64) for c in frame.columns
+        config |= {c: st.column_config.TextColumn(width=76) for c in frame.columns
                    if c.endswith(("变化", "趋势"))}
-        config |= {c: st.column_config.NumberColumn(format="%.2f", help=Z_HELP, width=56)
+        config |= {c: st.column_config.NumberColumn(format="%.2f", help=Z_HELP, width=76)
                    for c in frame.columns if c.endswith("·z")}
         st.dataframe(styled, hide_index=True, column_config=config, key="safety_compstat")
-        st.caption("本周累计与近28天对比364天前的同一窗口(同为星期几); 本年累计对比上年同日期。"
-                   + Z_HELP)
+        st.caption("本周: 本周一至数据截至日; 近28天: 截至数据截至日的28天, 两者对比364天前的同一"
+                   "窗口(同为星期几); 本年: 1月1日至数据截至日, 对比上年同日期。" + Z_HELP)
 
 
 def render_incident_charts(f, result) -> None:

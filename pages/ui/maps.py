@@ -35,15 +35,16 @@ def community_map(outlines: dict[str, dict], values: dict[str, float | None], ke
     """Communities extruded by ``values`` (KPI ``key``); tooltips carry ``figures`` (per
     community: KPI key -> value); ``points`` (lon, lat) of incidents as hexagons."""
     known = [v for v in values.values() if v is not None]
-    top = max(known) if known else 0
+    low, top = (min(known), max(known)) if known else (0, 0)
     rows = []
     for name, geometry in outlines.items():
         value = values.get(name)
-        share = (value / top) if value is not None and top else 0.0
+        # lowest to highest community: light and low to dark and high
+        share = (value - low) / (top - low) if value is not None and top > low else 0.0
         tip = "<br/>".join(f"{REGISTRY[k].label}: {fmt_kpi(k, v)}"
                            for k, v in figures.get(name, {}).items())
         for ring in _rings(geometry):
-            rows.append({"polygon": ring, "height": share * MAX_HEIGHT_M + 20,
+            rows.append({"polygon": ring, "height": share * MAX_HEIGHT_M + 40,
                          "colour": _colour(share) if value is not None else [200, 200, 200, 160],
                          "tip": f"<b>{text_label(name)}</b><br/>{tip}"})
     layers = [pdk.Layer("PolygonLayer", rows, get_polygon="polygon", extruded=True,
@@ -52,9 +53,10 @@ def community_map(outlines: dict[str, dict], values: dict[str, float | None], ke
                         pickable=True, auto_highlight=True)]
     if points:
         layers.append(pdk.Layer("HexagonLayer", [{"lon": x, "lat": y} for x, y in points],
-                                get_position=["lon", "lat"], radius=60, elevation_scale=4,
-                                extruded=True, opacity=0.55, pickable=False))
+                                get_position=["lon", "lat"], radius=60, elevation_scale=1,
+                                elevation_range=[0, 250], coverage=0.8, extruded=True,
+                                opacity=0.5, pickable=False))
     lon, lat = _centre(outlines)
-    view = pdk.ViewState(longitude=lon, latitude=lat, zoom=13.2, pitch=50, bearing=-15)
+    view = pdk.ViewState(longitude=lon, latitude=lat, zoom=13.2, pitch=45, bearing=-12)
     return pdk.Deck(layers=layers, initial_view_state=view, map_style=BLANK_STYLE,
                     map_provider=None, tooltip={"html": "{tip}"}, height=height)
