@@ -137,6 +137,16 @@ def _parse_seconds(texts: list[str | None], lengths: np.ndarray) -> tuple[np.nda
     return np.repeat(np.arange(len(texts), dtype=np.int64), lengths), seconds
 
 
+def _extra_rows(domain: Domain, extra: list) -> list[tuple]:
+    """The domain's extra counts as cube rows (text keys, counts, no durations)."""
+    names, out = domain.count_names, []
+    for keys, counts in extra:
+        out.append((*[keys[d] for d in domain.breakdowns],
+                    *[counts.get(n, 0) for n in names],
+                    *([None] if domain.duration else [])))
+    return out
+
+
 def read_dictionaries_for(engine: Engine, domain: Domain, q: Query) -> Dictionaries | None:
     """The domain's dictionaries, or None when its codes would not fit 64 bits."""
     with engine.connect() as conn:
@@ -148,6 +158,8 @@ def load_cube(engine: Engine, domain: Domain, q: Query) -> Cube:
     """Run the cube (in date ranges, side by side) and the backlog query; parse them."""
     dialect = engine.dialect.name
     parts = split_period(q, _workers(engine, q)) if domain.lanes else [q]
+    if domain.extra and domain.coded_keys:
+        raise ValueError(f"{domain.name}: extra counts need text keys (coded_keys=False)")
     d = read_dictionaries_for(engine, domain, q) if domain.coded_keys else None
     dims, backlog_dims = domain.breakdowns, tuple(domain.dimensions)
     while True:
@@ -158,6 +170,8 @@ def load_cube(engine: Engine, domain: Domain, q: Query) -> Cube:
         cube_parts, backlog_rows = (results[:-1], results[-1]) if domain.backlog \
             else (results, [])
         rows = [row for part in cube_parts for row in part]
+        if domain.extra:  # counts from outside the rows: text keys only
+            rows += _extra_rows(domain, domain.extra(engine, q))
         units = _units(rows, d, dims)
         backlog_units = _units(backlog_rows, d, backlog_dims)
         if units is not None and backlog_units is not None:

@@ -9,7 +9,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Table, and_
+from sqlalchemy import Date, DateTime, Table, and_
 
 from metrics.context import Query
 
@@ -25,8 +25,13 @@ class Domain:
     """One domain's declaration.
 
     - ``name``: the key prefix of its KPIs in the registry (``cases``, ``petitions``).
-    - ``table`` and ``cohort``: a row belongs to the period by this date column.
-    - ``dimensions``: breakdown name -> column (``month`` of the cohort date is added).
+    - ``table`` and ``cohort``: a row belongs to the period by this date or timestamp
+      column of ``table``.
+    - ``source()``: the FROM clause when rows need a join (attendance joined with cadres
+      for their role and community); default ``table``.
+    - ``dimensions``: breakdown name -> a column name of ``table`` or a column of the
+      source (``month`` of the cohort date is added).
+    - ``scope_column``: the column (name or column) the community scope applies to.
     - ``indicators(q)``: per-row SQL values as of ``q.as_of`` (closed, by deadline, ...).
     - ``counts``: additive counts, each the sum over rows of a formula of the indicators;
       ``total`` (rows in the cohort) is always there.
@@ -38,13 +43,17 @@ class Domain:
       (percentiles of the durations); ``hours`` are sorted ascending.
     - ``overall(engine, q)``: the domain's ``overall`` KPIs, from queries of its own
       (CompStat's windows), for the whole scope only.
+    - ``extra(engine, q)``: counts that do not come from rows of the source — e.g. the
+      scheduled workdays of each cadre from the official calendar — as a list of
+      ``(keys, counts)``: ``keys`` maps every breakdown (``month`` included) to its value,
+      ``counts`` some count names to numbers; the engine adds them to the cube (text keys).
     - ``coded_keys`` / ``lanes``: the speed options for large tables (see the engine).
     """
 
     name: str
     table: Table
     cohort: str
-    dimensions: Mapping[str, str]
+    dimensions: Mapping[str, Any]
     indicators: Callable[[Query], Indicators]
     counts: Mapping[str, Callable[[Indicators], Any]]
     where: Callable[[Query], list] = _no_filter
@@ -52,7 +61,9 @@ class Domain:
     backlog: Callable[[Query], list[list]] | None = None
     derived: Callable[..., dict] | None = None
     overall: Callable[..., dict] | None = None
-    scope_column: str = "community"
+    extra: Callable[..., list] | None = None
+    source: Callable[[], Any] | None = None
+    scope_column: Any = "community"
     coded_keys: bool = False
     lanes: bool = False
 
@@ -65,21 +76,38 @@ class Domain:
         """The cube's count columns, in order (``timed``: rows with a duration)."""
         return ["total", *self.counts, *(["timed"] if self.duration else [])]
 
+    def _col(self, column):
+        return self.table.c[column] if isinstance(column, str) else column
+
     def column(self, dim: str):
-        return self.table.c[self.dimensions[dim]]
+        return self._col(self.dimensions[dim])
 
     @property
     def cohort_column(self):
         return self.table.c[self.cohort]
 
+    @property
+    def from_clause(self):
+        return self.source() if self.source else self.table
+
+    def is_scope_dimension(self, dim: str) -> bool:
+        """Whether the breakdown is by the scope's column (its units are communities)."""
+        return dim in self.dimensions and self.column(dim) is self._col(self.scope_column)
+
     def scope_filter(self, q: Query) -> list:
-        return [self.table.c[self.scope_column].in_(list(q.scope))] if q.scope else []
+        return [self._col(self.scope_column).in_(list(q.scope))] if q.scope else []
 
     def cohort_filter(self, q: Query):
-        """The rows of the period's cohort: dated in the period and by as_of, in scope."""
+        """The rows of the period's cohort: dated in the period and by as_of, in scope.
+        A date column (not a timestamp) is compared with dates: SQLite keeps dates as
+        'YYYY-MM-DD' text, which a timestamp bound would not match."""
         date = self.cohort_column
-        return and_(date >= q.period.start_dt, date < q.period.end_exclusive_dt,
-                    date <= q.as_of, *self.scope_filter(q), *self.where(q))
+        if isinstance(date.type, Date) and not isinstance(date.type, DateTime):
+            bounds = [date >= q.period.start, date <= q.period.end, date <= q.as_of.date()]
+        else:
+            bounds = [date >= q.period.start_dt, date < q.period.end_exclusive_dt,
+                      date <= q.as_of]
+        return and_(*bounds, *self.scope_filter(q), *self.where(q))
 
     def row_counts(self, q: Query) -> dict:
         """Per row, its contribution to each additive count (for lists of rows)."""

@@ -111,7 +111,7 @@ def _roll_up(domain: Domain, cube: Cube, dim: str, hours: np.ndarray,
     """Figures and additive counts per unit of one dimension (sorted by unit); ``hours``
     are the durations sorted ascending and ``duration_row`` their cube rows."""
     def population(unit: str) -> int | None:
-        by_unit = domain.dimensions.get(dim) == domain.scope_column
+        by_unit = domain.is_scope_dimension(dim)
         return people.of(unit) if by_unit else people.total
     names = domain.count_names
     codes, units = cube.dims[dim]

@@ -57,7 +57,7 @@ def cube_statement(domain: Domain, q: Query, dialect: str,
     indicators = domain.indicators(q)
     seconds = [domain.duration(q).label("seconds")] if domain.duration else []
     inner = select(*keys, *[expr.label(n) for n, expr in indicators.items()], *seconds) \
-        .where(domain.cohort_filter(q))
+        .select_from(domain.from_clause).where(domain.cohort_filter(q))
     if dialect == "sqlite":  # a LIMIT keeps SQLite from flattening the subquery (see above)
         inner = inner.limit(-1)
     inner = inner.subquery("per_row")
@@ -75,7 +75,8 @@ def backlog_statement(domain: Domain, q: Query, dictionaries: Dictionaries | Non
     of the domain's parts, so that each part can be answered from its own index."""
     keys = ([coded_key(domain, dictionaries, with_month=False).label("key")]
             if dictionaries is not None else _text_keys(domain, with_month=False))
-    selects = [select(*keys).where(*conds, *domain.scope_filter(q), *domain.where(q))
+    selects = [select(*keys).select_from(domain.from_clause)
+               .where(*conds, *domain.scope_filter(q), *domain.where(q))
                for conds in domain.backlog(q)]
     parts = (union_all(*selects) if len(selects) > 1 else selects[0]).subquery("point_in_time")
     okeys = [parts.c[k.name] for k in keys]
