@@ -14,8 +14,9 @@ def render_inventory(f) -> None:
     with st.container(border=True):
         st.subheader("数据表概况")
         stats = table_stats(engine(), f.as_of.date())
-        st.dataframe(inventory_table(stats), hide_index=True, key="data_inventory",
-                     height=36 * 14 + 4,
+        shown = inventory_table(stats)
+        st.dataframe(shown, hide_index=True, key="data_inventory",
+                     height="content",  # every table, no empty row below
                      column_config={"记录数": st.column_config.NumberColumn(format="localized")})
         if stats["ahead"].any():
             names = "、".join(stats.loc[stats["ahead"], "label"])

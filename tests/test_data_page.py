@@ -26,6 +26,10 @@ def test_inventory_table_is_arrow_clean_and_never_negative(tmp_path):
         {"case_id": "C1", "reported_at": datetime(2024, 3, 1, 9), "community": "城东社区"},
         {"case_id": "C2", "reported_at": datetime(2031, 3, 1, 9), "community": "城东社区"}])
     insert(engine, "worklogs", [{"log_id": "L1", "cadre_id": "G1", "day": date(2024, 3, 1)}])
+    insert(engine, "benefit_payments", [{"recipient_id": "R1", "month": "2024-01"},
+                                        {"recipient_id": "R1", "month": "2024-03"}])
+    insert(engine, "insurance_enrolment", [{"community": "城东社区", "year": 2023}])
+    insert(engine, "benefit_standards", [{"year": 2025, "program": "城市低保"}])
     log_import(engine, datetime(2024, 3, 10, 18, 0), table="worklogs")
     stats = table_stats(engine, date(2024, 3, 10))
     by = stats.set_index("table")
@@ -39,6 +43,13 @@ def test_inventory_table_is_arrow_clean_and_never_negative(tmp_path):
     row = shown.set_index("表名").loc["worklogs"]
     assert (row["最早日期"], row["距数据截至(天)"], row["最近导入"], row["说明"]) == \
         ("2024-03-01", "9", "2024-03-10 18:00", "")
+    # months and years as they are; the month / year of 数据截至 is 0 days old, a later one ahead
+    row = shown.set_index("表名").loc["benefit_payments"]
+    assert (row["最早日期"], row["最新日期"], row["距数据截至(天)"]) == ("2024-01", "2024-03", "0")
+    row = shown.set_index("表名").loc["insurance_enrolment"]
+    assert (row["最新日期"], row["距数据截至(天)"]) == ("2023", "70")    # 2023-12-31 to 2024-03-10
+    row = shown.set_index("表名").loc["benefit_standards"]
+    assert (row["最新日期"], row["距数据截至(天)"], row["说明"]) == ("2025", "—", AHEAD_NOTE)
     row = shown.set_index("表名").loc["grids"]
     assert (row["记录数"], row["最新日期"], row["最近导入"], row["距数据截至(天)"]) == (0, "—", "—", "—")
 

@@ -958,7 +958,8 @@ class Preview:
     refusal: str | None = None
     masked: dict[str, int] = field(default_factory=dict)   # column -> values masked (previewed rows)
     future_rows: dict[str, int] = field(default_factory=dict)  # column -> previewed rows after now
-    notes: list[str] = field(default_factory=list)         # Chinese lines on masking, future rows
+    notes: list[str] = field(default_factory=list)         # Chinese lines on the masking
+    warnings: list[str] = field(default_factory=list)      # Chinese lines on rows dated after now
 
 
 def _id_number_in(plan: _Plan, row: list) -> bool:
@@ -1048,7 +1049,7 @@ def preview_file(engine: Engine | None, table: str, path_or_bytes, file_name: st
             pv.notes.append(f"预览的 {len(records)} 行中有 {sum(pv.masked.values())} 个值含身份证号或电话号码"
                             f"（{per}），下表已显示为遮盖后的样子；导入时同样遮盖，明文不保存")
         for c, k in pv.future_rows.items():
-            pv.notes.append(f"预览的 {len(records)} 行中有 {k} 行的{spec.columns[c].zh}晚于当前时间"
+            pv.warnings.append(f"预览的 {len(records)} 行中有 {k} 行的{spec.columns[c].zh}晚于当前时间"
                             f"（{now:%Y-%m-%d %H:%M}）：导入时按原样保存，并在数据质量检查中列出")
         pv.frame = pd.DataFrame(records, columns=["行号"] + [h for h, _, _ in shown]).astype(
             {h: "string" for h, _, _ in shown})

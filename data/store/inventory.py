@@ -2,6 +2,7 @@
 table the data page shows of it; the database URL as it may be shown."""
 from __future__ import annotations
 
+import calendar
 from datetime import date, datetime
 from pathlib import PurePath
 
@@ -33,6 +34,24 @@ def _as_date(value) -> date | None:
     return date.fromisoformat(text[:10])
 
 
+def _grain(value) -> str:
+    """How fine a record date is: 'year' (an int), 'month' ('YYYY-MM') or 'day'."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        return "year"
+    if isinstance(value, str) and len(value) == 7:
+        return "month"
+    return "day"
+
+
+def _period_end(start: date, grain: str) -> date:
+    """The last day of the year / month / day that starts on ``start``."""
+    if grain == "year":
+        return date(start.year, 12, 31)
+    if grain == "month":
+        return date(start.year, start.month, calendar.monthrange(start.year, start.month)[1])
+    return start
+
+
 def _as_datetime(value) -> datetime | None:
     if value is None or isinstance(value, datetime):
         return value
@@ -40,8 +59,10 @@ def _as_datetime(value) -> datetime | None:
 
 
 def table_stats(engine: Engine, as_of: date | None = None) -> pd.DataFrame:
-    """One row per data table: rows, first/last record date, last import and the days from
-    the newest record to ``as_of`` (the store's 数据截至; default: today in Asia/Shanghai).
+    """One row per data table: rows, first/last record date (``grain``: day, month or
+    year; months and years as their first day), last import and the days from the newest
+    record to ``as_of`` (the store's 数据截至; default: today in Asia/Shanghai). A month or
+    year is as fresh as its last day: the month or year of ``as_of`` itself counts 0 days.
 
     A table whose newest record lies after ``as_of`` has no freshness (``None``) and
     ``ahead`` set: a negative number of days means a record dated in the future (see the
@@ -63,18 +84,26 @@ def table_stats(engine: Engine, as_of: date | None = None) -> pd.DataFrame:
             values = conn.execute(select(*measures).select_from(table)).one()
             first = _as_date(values[1]) if column else None
             newest = _as_date(values[2]) if column else None
-            days = (as_of - newest).days if newest else None
+            grain = _grain(values[2]) if column else "day"
+            days = None
+            if newest:
+                end = _period_end(newest, grain)
+                days = -1 if newest > as_of else max((as_of - end).days, 0)
             rows.append({
                 "table": name, "label": TABLE_LABELS[name], "rows": int(values[0]),
-                "first": first, "newest": newest, "last_import": last_import.get(name),
+                "first": first, "newest": newest, "grain": grain,
+                "last_import": last_import.get(name),
                 "freshness_days": days if days is not None and days >= 0 else None,
                 "ahead": days is not None and days < 0,
             })
     return pd.DataFrame(rows)
 
 
-def _day(value) -> str:
-    return NONE_SHOWN if value is None or pd.isna(value) else f"{value:%Y-%m-%d}"
+_GRAIN_FORMAT = {"day": "%Y-%m-%d", "month": "%Y-%m", "year": "%Y"}
+
+
+def _day(value, grain: str = "day") -> str:
+    return NONE_SHOWN if value is None or pd.isna(value) else format(value, _GRAIN_FORMAT[grain])
 
 
 def inventory_table(stats: pd.DataFrame) -> pd.DataFrame:
@@ -85,8 +114,8 @@ def inventory_table(stats: pd.DataFrame) -> pd.DataFrame:
         "数据表": stats["label"].astype("string"),
         "表名": stats["table"].astype("string"),
         "记录数": stats["rows"].astype("int64"),
-        "最早日期": [_day(v) for v in stats["first"]],
-        "最新日期": [_day(v) for v in stats["newest"]],
+        "最早日期": [_day(v, g) for v, g in zip(stats["first"], stats["grain"])],
+        "最新日期": [_day(v, g) for v, g in zip(stats["newest"], stats["grain"])],
         "最近导入": [NONE_SHOWN if v is None or pd.isna(v) else f"{v:%Y-%m-%d %H:%M}"
                  for v in stats["last_import"]],
         "距数据截至(天)": [NONE_SHOWN if v is None or pd.isna(v) else str(int(v))

@@ -166,7 +166,9 @@ def _render_import_panel(engine) -> None:
     st.markdown(f"**前 {len(preview.frame)} 行预览**")
     st.dataframe(preview.frame, hide_index=True, width="stretch")
     for note in preview.notes:
-        st.info(_esc(note), icon=":material/shield_person:" if "身份证" in note else ":material/event_busy:")
+        st.info(_esc(note), icon=":material/shield_person:")
+    for warning in preview.warnings:
+        st.warning(_esc(warning), icon=":material/event_busy:")
     if preview.problems:
         st.warning(f"预览的前几行中发现 {len(preview.problems)} 个问题（导入时这些行将被拒绝）：")
         st.dataframe(_rejects_frame(preview.problems), hide_index=True, width="stretch")
@@ -201,8 +203,9 @@ def render_quality_panel(engine) -> None:
     st.metric("发现问题（处）", total)
     for f in findings:
         label = f"{f.check.title}：{'检查失败' if f.error else f.count}"
-        icon = "⚠️" if f.count else "✅"
-        with st.expander(f"{icon} {label}", expanded=False):
+        # Material icons, not emoji: a server without an emoji font draws ✅ as a box
+        icon = ":material/warning:" if f.count or f.error else ":material/check_circle:"
+        with st.expander(label, expanded=False, icon=icon):
             st.caption(_esc(f.check.description))
             if f.error:
                 st.error(_esc(f.error))
