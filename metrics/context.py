@@ -6,6 +6,7 @@ from datetime import datetime
 
 from sqlalchemy import Engine
 
+from data.store import clock
 from data.store.db import data_as_of
 from metrics.period import Period
 from metrics.settings import Settings, load_settings
@@ -31,5 +32,5 @@ def make_query(engine: Engine, period: Period, scope=(), as_of: datetime | None 
                settings: Settings | None = None) -> Query:
     """A Query with defaults filled in: as_of = the store's 数据截至, settings from file."""
     if as_of is None:
-        as_of = data_as_of(engine) or datetime.now().replace(microsecond=0)
+        as_of = data_as_of(engine) or clock.now()
     return Query(period, tuple(sorted(scope or ())), as_of, settings or load_settings())

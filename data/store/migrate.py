@@ -31,6 +31,8 @@ from pathlib import Path
 from sqlalchemy import Connection, Engine, create_engine, event, inspect, text
 from sqlalchemy.pool import NullPool
 
+from data.store import clock
+
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 FIRST = "0001_first_release"
 HEAD = "0003_boundaries"
@@ -294,7 +296,7 @@ def backup_sqlite(path: Path, now: datetime | None = None) -> Path:
     """A consistent copy of a SQLite store next to it: ``<name>.bak-YYYYmmdd-HHMMSS``
     (SQLite's online backup, so pages still in the WAL file are included). To restore it,
     stop the app and copy it over the store."""
-    stamp_ = (now or datetime.now()).strftime("%Y%m%d-%H%M%S")
+    stamp_ = (now or clock.now()).strftime("%Y%m%d-%H%M%S")
     target = path.with_name(f"{path.name}.bak-{stamp_}")
     n = 1
     while target.exists():
