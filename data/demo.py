@@ -923,6 +923,8 @@ def generate(engine: Engine, seed: int = 7, scale: float = 1.0, until: date | No
         report(frac, f"正在生成 {label}…")
 
     def put(table: Table, rows: list[dict]) -> None:
+        for row in rows:  # demo rows are marked, so that demo --remove finds exactly them
+            row["origin"] = "demo"
         _insert(engine, table, rows)
         counts[table.name] = len(rows)
 

@@ -27,7 +27,7 @@ from data.ingest import importer as I
 from data.ingest.columns import TABLES, ZH_HEADERS
 from data.store.db import get_engine, create_schema
 from data.ingest.importer import import_file, preview_file, rejects_to_csv, rejects_to_xlsx
-from data.store.schema import DATA_TABLES, import_log
+from data.store.schema import DATA_TABLES, INTERNAL_COLUMNS, import_log
 from data.ingest.templates import template_xlsx
 from tests.builders import insert
 
@@ -50,10 +50,12 @@ def imp(engine, table, name_or_data, file_name=None, **kw):
 
 
 def rows(engine, table, order=None):
+    """The table's rows as dicts of its import columns (Zhili's bookkeeping left out)."""
     t = DATA_TABLES[table]
+    cols = [c for c in t.columns if c.name not in INTERNAL_COLUMNS]
     with engine.connect() as conn:
         return [dict(r) for r in conn.execute(
-            select(t).order_by(*(t.c[c] for c in (order or [c.name for c in t.primary_key.columns])))).mappings()]
+            select(*cols).order_by(*(t.c[c] for c in (order or [c.name for c in t.primary_key.columns])))).mappings()]
 
 
 def count(engine, table):

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from sqlalchemy import Boolean, Date, DateTime, Float, Integer, Numeric, String, Table
 
 from data.store.labels import TABLE_LABELS
-from data.store.schema import DATA_TABLES, RECORD_DATE, TEXT
+from data.store.schema import DATA_TABLES, INTERNAL_COLUMNS, RECORD_DATE, TEXT
 
 # ---------------------------------------------------------------------------------------
 # Closed lists (enforced at import) — DATA.md "Closed lists" and KPI.md.
@@ -174,6 +174,8 @@ def _build(table: Table) -> TableSpec:
     defaults: dict[str, object] = {}
     cohort = RECORD_DATE.get(table.name)
     for col in table.columns:
+        if col.name in INTERNAL_COLUMNS:  # Zhili's own bookkeeping, never in a file
+            continue
         has_default = col.default is not None
         if has_default and getattr(col.default, "is_scalar", False):
             defaults[col.name] = col.default.arg

@@ -38,6 +38,14 @@ NAME = 60  # import_log.imported_by (a login name)
 MONTH = 7  # 'YYYY-MM'
 
 
+INTERNAL_COLUMNS = frozenset({"origin"})  # Zhili's bookkeeping in data tables, not import columns
+
+
+def _origin() -> Column:
+    """'demo' for rows the demo generator wrote, NULL for imported rows (demo --remove)."""
+    return Column("origin", String(10))
+
+
 def _str(name: str, length: int = TEXT, **kw) -> Column:
     return Column(name, String(length), **kw)
 
@@ -48,6 +56,7 @@ communities = Table(
     _str("kind", 10),
     Column("population", Integer),
     Column("households", Integer),
+    _origin(),
     **MYSQL,
 )
 
@@ -57,6 +66,7 @@ grids = Table(
     _str("name"),
     _str("community", nullable=False),
     Index("ix_grids_community", "community"),
+    _origin(),
     **MYSQL,
 )
 
@@ -70,6 +80,7 @@ cadres = Table(
     Column("joined_on", Date),
     Column("left_on", Date),
     Index("ix_cadres_community", "community"),
+    _origin(),
     **MYSQL,
 )
 
@@ -101,6 +112,7 @@ cases = Table(
     Index("ix_cases_grid_id", "grid_id"),
     Index("ix_cases_category", "category"),
     Index("ix_cases_channel", "channel"),
+    _origin(),
     **MYSQL,
 )
 
@@ -118,6 +130,7 @@ petitions = Table(
     Column("closed_at", DateTime),
     Index("ix_petitions_received_at", "received_at"),
     Index("ix_petitions_community", "community"),
+    _origin(),
     **MYSQL,
 )
 
@@ -133,6 +146,7 @@ incidents = Table(
     Column("lon", Double),
     Index("ix_incidents_occurred_at", "occurred_at"),
     Index("ix_incidents_community", "community"),
+    _origin(),
     **MYSQL,
 )
 
@@ -145,6 +159,7 @@ attendance = Table(
     Column("lat", Double),
     Column("lon", Double),
     Index("ix_attendance_day", "day"),
+    _origin(),
     **MYSQL,
 )
 
@@ -159,6 +174,7 @@ worklogs = Table(
     Column("content", Text),
     Index("ix_worklogs_day", "day"),
     Index("ix_worklogs_cadre_day", "cadre_id", "day"),
+    _origin(),
     **MYSQL,
 )
 
@@ -174,6 +190,7 @@ benefit_recipients = Table(
     Column("monthly_amount", Numeric(12, 2)),
     Index("ix_benefit_recipients_program", "program", "start_month"),
     Index("ix_benefit_recipients_community", "community"),
+    _origin(),
     **MYSQL,
 )
 
@@ -183,6 +200,7 @@ benefit_payments = Table(
     _str("month", MONTH, primary_key=True),
     Column("amount", Numeric(12, 2)),
     Index("ix_benefit_payments_month", "month"),
+    _origin(),
     **MYSQL,
 )
 
@@ -195,6 +213,7 @@ relief_grants = Table(
     Column("amount", Numeric(12, 2)),
     _str("reason"),
     Index("ix_relief_grants_granted_on", "granted_on"),
+    _origin(),
     **MYSQL,
 )
 
@@ -204,6 +223,7 @@ insurance_enrolment = Table(
     Column("year", Integer, primary_key=True, autoincrement=False),
     Column("required", Integer),
     Column("enrolled", Integer),
+    _origin(),
     **MYSQL,
 )
 
@@ -212,6 +232,7 @@ benefit_standards = Table(
     Column("year", Integer, primary_key=True, autoincrement=False),
     _str("program", 20, primary_key=True),
     Column("monthly_amount", Numeric(12, 2)),
+    _origin(),
     **MYSQL,
 )
 
@@ -221,6 +242,26 @@ boundaries = Table(
     "boundaries", metadata,
     _str("community", primary_key=True),
     Column("geometry", Text, nullable=False),
+    _origin(),
+    **MYSQL,
+)
+
+# An office's own settings (key/value; ``name``: the sub-district's name on every page).
+office = Table(
+    "office", metadata,
+    Column("key", String(40), primary_key=True),
+    Column("value", Text, nullable=False),
+    **MYSQL,
+)
+
+# Column mappings saved under a name (or shipped as presets) for files with these headers.
+import_mappings = Table(
+    "import_mappings", metadata,
+    _str("name", primary_key=True),
+    Column("table_name", String(40), nullable=False),
+    Column("headers", Text, nullable=False),   # JSON list of the file's headers
+    Column("mapping", Text, nullable=False),   # the mapping (YAML, as in a mapping file)
+    Column("created_at", DateTime, nullable=False),
     **MYSQL,
 )
 
