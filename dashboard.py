@@ -1,4 +1,5 @@
-"""智理 Zhili — entrypoint: page frame, first-start demo store, navigation.
+"""智理 Zhili — entrypoint: page frame, settings and store check, first-start demo store,
+navigation.
 
 Run with ``streamlit run dashboard.py``. Pages live in pages/ and are listed here
 explicitly (st.navigation does not discover them). Each page draws the shared sidebar
@@ -10,9 +11,23 @@ from __future__ import annotations
 import streamlit as st
 
 from data.store.db import get_engine, has_data, resolve_url
+from pages.ui.safe import md
 
 st.set_page_config(page_title="智理 · 南城街道社区治理指标", page_icon=":material/monitoring:",
                    layout="wide", initial_sidebar_state="expanded")
+
+
+def check_settings() -> None:
+    """A bad settings file (or ZHILI_SETTINGS naming one) stops the app with its one Chinese
+    line instead of a traceback; checked on every run, so an edit is caught before any
+    page reads the file again."""
+    from metrics.settings import SettingsError, load_settings
+
+    try:
+        load_settings()
+    except SettingsError as exc:
+        st.error(md(exc), icon=":material/settings:")
+        st.stop()
 
 
 def upgrade_store(engine) -> None:
@@ -39,7 +54,7 @@ def ensure_store() -> None:
     from data.demo import generate
 
     st.title("智理 · 首次启动")
-    st.info(f"未找到数据, 正在生成演示数据(南城街道, 2018 年至今)…\n\n数据库: {resolve_url()}")
+    st.info(f"未找到数据, 正在生成演示数据(南城街道, 2018 年至今)…\n\n数据库: {md(resolve_url())}")
     bar = st.progress(0.0, text="准备中…")
     generate(engine, progress=lambda frac, msg: bar.progress(min(frac, 1.0), text=msg))
     bar.empty()
@@ -47,12 +62,24 @@ def ensure_store() -> None:
     st.rerun()
 
 
+check_settings()
 ensure_store()
+
+# Streamlit serves the default page at "/" whatever its url_path, so "/overview" (the
+# cockpit's documented link) gets a hidden page of its own that forwards to the cockpit
+# with the link's filters.
+COCKPIT = st.Page("pages/cockpit.py", title="总览", icon=":material/dashboard:", default=True)
+
+
+def open_cockpit() -> None:
+    st.switch_page(COCKPIT, query_params={k: st.query_params.get_all(k)
+                                          for k in st.query_params})
+
 
 PAGES = {
     "领导驾驶舱": [
-        st.Page("pages/cockpit.py", title="总览", icon=":material/dashboard:", default=True,
-                url_path="overview"),
+        COCKPIT,
+        st.Page(open_cockpit, title="总览", url_path="overview", visibility="hidden"),
     ],
     "专题分析": [
         st.Page("pages/cases.py", title="诉求办理", icon=":material/assignment_turned_in:",

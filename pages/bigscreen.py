@@ -6,11 +6,11 @@ reloads when the page caches expire. Only aggregates are shown: no names, no cas
 from __future__ import annotations
 
 import time
-from datetime import datetime
 
 import pandas as pd
 import streamlit as st
 
+from data.store import clock
 from data.store.db import resolve_url
 from metrics import case_lists as lists
 from metrics import cases as m
@@ -108,7 +108,7 @@ def show_slide() -> None:
     name = SLIDES[slide_at(time.time(), len(SLIDES), rotate)]
     st.markdown(f"## 智慧南城 · 诉求办理 — {name}")
     st.caption(f"统计期 {f.period.label()} · 数据截至 {f.as_of:%Y-%m-%d %H:%M} · "
-               f"刷新于 {datetime.now():%H:%M:%S}")
+               f"刷新于 {clock.now():%H:%M:%S}")
     RENDER[name](cases_for(f, by=("category", "channel", "community", "month")))
 
 

@@ -16,6 +16,7 @@ from metrics.tables import HI, LO
 from pages.ui import charts
 from pages.ui.common import (cases_for, empty_state, engine, group_frame, kpi_row, page_header,
                              settings, sidebar_filters)
+from pages.ui.safe import md
 
 THEME = charts.LIGHT
 CARDS = ["cases.closure_rate", "cases.on_time_rate", "cases.response_rate",
@@ -91,7 +92,7 @@ def render_league(result, f) -> str | None:
 
 def render_grid_drill(community: str, f) -> None:
     with st.container(border=True):
-        st.subheader(f"{community} · 各网格")
+        st.subheader(f"{md(community)} · 各网格")
         sub = cases_for(replace(f, scope=(community,)), by=("grid",))
         table = lists.league_table(sub, "grid", settings())
         if empty_state(table):

@@ -10,6 +10,7 @@ from metrics.registry import target
 from pages.ui import charts
 from pages.ui.common import (cases_for, group_frame, kpi_row, page_header, settings,
                              sidebar_filters)
+from pages.ui.safe import md
 
 THEME = charts.LIGHT
 TILES = ["cases.total", "cases.closure_rate", "cases.on_time_rate", "cases.three_rate_score",
@@ -40,7 +41,7 @@ def main() -> None:
                 key="cockpit_rank")
             unranked = table[~table["ranked"]]
             if not unranked.empty:
-                st.caption("未排名: " + "、".join(f"{u}({n})" for u, n in
+                st.caption("未排名: " + "、".join(f"{md(u)}({md(n)})" for u, n in
                                                   zip(unranked["unit"], unranked["note"])))
     with right, st.container(border=True, height=560):
         st.subheader("今日待办与预警")
@@ -49,8 +50,8 @@ def main() -> None:
                  *target_misses(table, [lists.RANK_BY, "cases.closure_rate"], settings())]
         if not items:
             st.success("各项指标均达标, 无待办预警。")
-        for level, text in items[:12]:
-            st.warning(text, icon=":material/priority_high:" if level == "urgent"
+        for level, text in items[:12]:  # alerts name units from the store: data, escaped
+            st.warning(md(text), icon=":material/priority_high:" if level == "urgent"
                        else ":material/trending_down:")
         if len(items) > 12:
             st.caption(f"另有 {len(items) - 12} 条预警, 详见“诉求办理”页。")

@@ -8,9 +8,11 @@ from metrics.registry import COMMON_RULES, DOMAINS, of_domain
 from pages.ui.common import sidebar_filters, page_header, settings
 
 UNITS = {"pct": "比率(%)", "count": "件/次", "hours": "小时", "score": "分", "money": "元",
-         "per": "每千人/万人"}
+         "per": "每千人/万人", "text": "文字", "table": "表"}
 KINDS = {"count": "数量(按统计期)", "rate": "比率(分子÷分母, 环比为百分点)",
-         "score": "加权得分", "backlog": "时点数(按数据截至, 无环比)", "value": "统计值"}
+         "score": "加权得分", "backlog": "时点数(按数据截至, 无环比)",
+         "per_capita": "人均数(数量÷人口)", "value": "统计值",
+         "overall": "全范围统计(不分组, 无环比)"}
 
 
 def main() -> None:
@@ -24,8 +26,13 @@ def main() -> None:
     for domain, title in DOMAINS.items():
         with st.container(border=True):
             st.subheader(title)
-            rows = [{"指标": k.label, "键名": k.key, "口径": k.definition, "单位": UNITS[k.fmt],
-                     "类型": KINDS[k.kind]} for k in of_domain(domain)]
+            # a kind or format added to the registry later shows by its key, not a KeyError
+            rows = [{"指标": k.label, "键名": k.key, "口径": k.definition,
+                     "单位": UNITS.get(k.fmt, k.fmt), "类型": KINDS.get(k.kind, k.kind)}
+                    for k in of_domain(domain)]
+            if not rows:
+                st.caption("暂无指标")
+                continue
             st.table(pd.DataFrame(rows).set_index("指标"))  # wraps long definitions
     with st.expander("当前设置(settings.toml)"):
         st.json(dict(settings()), expanded=False)

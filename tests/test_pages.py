@@ -1,5 +1,9 @@
-"""AppTest smoke test of every page: it runs without exception and shows the right figures."""
+"""AppTest smoke test of every page: it runs without exception and shows the right figures;
+a bad settings file stops the app with one line; names from the store reach Markdown and
+plotly escaped (tests/hostile_store.py)."""
 from __future__ import annotations
+
+import json
 
 import pytest
 from streamlit.testing.v1 import AppTest
@@ -10,6 +14,8 @@ from metrics.context import make_query
 from metrics.formatting import fmt_kpi
 from metrics.period import preset_period
 from metrics.settings import load_settings
+from pages.ui.safe import label, md
+from tests import hostile_store
 
 PAGES = {
     "overview": "pages/cockpit.py",
@@ -77,3 +83,107 @@ def test_bigscreen_rotation_follows_the_clock():
     from pages.bigscreen import slide_at
 
     assert [slide_at(t, 4, 30) for t in (0, 29.9, 30, 95, 119, 120)] == [0, 0, 1, 3, 3, 0]
+
+
+def test_a_bad_settings_file_stops_the_app_with_one_line(demo_url, monkeypatch, tmp_path):
+    bad = tmp_path / "bad.toml"
+    bad.write_text("[cases]\nresponse_hours = \"soon\"\n", encoding="utf-8")
+    monkeypatch.setenv("ZHILI_DB_URL", demo_url)
+    monkeypatch.setenv("ZHILI_SETTINGS", str(bad))
+    at = AppTest.from_file(str(ROOT / "dashboard.py"), default_timeout=60).run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert len(at.error) == 1 and not at.title
+    message = at.error[0].value
+    assert "设置文件" in message and "response" in message and "\n" not in message
+    assert md(str(bad)) in message  # the file is named, as text
+    bad.write_text("not = [toml", encoding="utf-8")
+    at.run()
+    assert not at.exception and "TOML 语法错误" in at.error[0].value
+
+
+# --- data is text, never markup ---------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def hostile_url(tmp_path_factory):
+    from tests.demo_store import build
+
+    url = build(tmp_path_factory.mktemp("hostile"))
+    names = hostile_store.make_hostile(url)
+    return url, [n for group in names.values() for n in group]
+
+
+def _bodies(at) -> list[str]:
+    """Every Markdown source the run produced (titles, captions, alerts, subheaders...)."""
+    kinds = (at.title, at.subheader, at.markdown, at.caption, at.warning, at.info, at.error,
+             at.success)
+    return [e.value for kind in kinds for e in kind]
+
+
+def _assert_escaped(bodies: list[str], names: list[str]) -> None:
+    """No name reaches Markdown raw: cut out every escaped occurrence, and nothing of the
+    name may remain."""
+    for body in bodies:
+        cut = body
+        for name in sorted(names, key=len, reverse=True):
+            cut = cut.replace(md(name), "\x00")
+        leaks = [n for n in names if n in cut]
+        assert not leaks, (body, leaks)
+
+
+def _plotly(at, key: str) -> dict:
+    chart = next(c for c in at.get("plotly_chart") if c.proto.id.endswith(key))
+    return json.loads(chart.proto.spec)
+
+
+def _open_hostile(url, monkeypatch, page, **params) -> AppTest:
+    monkeypatch.setenv("ZHILI_DB_URL", url)
+    at = AppTest.from_file(str(ROOT / "dashboard.py"), default_timeout=60)
+    at.query_params.update(params)
+    at.switch_page(page).run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
+def test_cockpit_shows_hostile_names_as_text(hostile_url, monkeypatch):
+    url, names = hostile_url
+    at = _open_hostile(url, monkeypatch, PAGES["overview"])
+    bodies = _bodies(at)
+    _assert_escaped(bodies, names)
+    alerts = [w.value for w in at.warning]
+    named = [n for n in names if any(md(n) in a for a in alerts)]
+    assert any(n in hostile_store.HOSTILE for n in named), alerts  # the alerts name some
+    ranked = _plotly(at, "cockpit_rank")["data"][0]["y"]
+    assert label(hostile_store.HOSTILE[0]) in ranked and "<" not in "".join(ranked)
+    # a link scoped to the hostile communities: the header names each one, escaped
+    at = _open_hostile(url, monkeypatch, PAGES["overview"],
+                       community=list(hostile_store.HOSTILE))
+    header = at.caption[0].value
+    assert all(md(n) in header for n in hostile_store.HOSTILE), header
+    assert not [w.value for w in at.warning if w.value.startswith("链接中的")]
+    _assert_escaped(_bodies(at), names)
+
+
+def test_cases_page_shows_hostile_names_as_text(hostile_url, monkeypatch):
+    url, names = hostile_url
+    at = _open_hostile(url, monkeypatch, PAGES["cases"])
+    league = at.dataframe(key="cases_league").value
+    row = next(i for i, unit in enumerate(league["社区"]) if unit == hostile_store.HOSTILE[0])
+    at.session_state["cases_league"] = {"selection": {"rows": [row], "columns": [],
+                                                      "cells": []}}
+    at.run()
+    assert not at.exception
+    subheaders = [s.value for s in at.subheader]
+    assert f"{md(hostile_store.HOSTILE[0])} · 各网格" in subheaders, subheaders
+    _assert_escaped(_bodies(at), names)
+    pie = _plotly(at, "cases_channel")["data"][0]["labels"]
+    assert sorted(pie) == sorted(label(c) for c in hostile_store.CHANNELS)
+    # the lost-points selectbox offers the names themselves (options are plain text)
+    assert hostile_store.HOSTILE[0] in at.selectbox(key="cases_lost_community").options
+
+
+@pytest.mark.parametrize("name", ["glossary", "data"])
+def test_other_pages_show_hostile_names_as_text(hostile_url, monkeypatch, name):
+    url, names = hostile_url
+    at = _open_hostile(url, monkeypatch, PAGES[name], community=list(names[:3]))
+    assert all(md(n) in at.caption[0].value for n in names[:3])
+    _assert_escaped(_bodies(at), names)

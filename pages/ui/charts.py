@@ -2,7 +2,9 @@
 
 Each builder takes the data and a ``Theme`` and returns a plotly figure or altair chart;
 pages never hard-code colours, so the same chart renders on the light laptop pages and on
-the dark 1920×1080 big screen.
+the dark 1920×1080 big screen. Names from the store (communities, categories, channels) go
+into plotly through ``safe.label`` here, so no caller can forget it: plotly would render
+``<b>``, ``<a href>`` and entities in them. Altair draws text as text.
 """
 from __future__ import annotations
 
@@ -15,6 +17,7 @@ import plotly.graph_objects as go
 from metrics.engine.rollup import DURATION_BINS_H
 from metrics.formatting import fmt_kpi
 from metrics.registry import REGISTRY
+from pages.ui.safe import label as text_label
 
 FONT = "Noto Sans CJK SC, Source Han Sans SC, Microsoft YaHei, PingFang SC, sans-serif"
 PALETTE = ["#1f6feb", "#f08c00", "#2f9e44", "#e03131", "#7048e8", "#0c8599", "#c2255c",
@@ -46,11 +49,16 @@ def _layout(fig: go.Figure, theme: Theme, height: int, title: str | None = None)
         paper_bgcolor=theme.background, plot_bgcolor=theme.background,
         font=dict(family=FONT, color=theme.text, size=theme.font_size),
         colorway=list(theme.palette),
-        legend=dict(orientation="h", yanchor="bottom", y=1.02, xanchor="right", x=1),
+        legend=dict(orientation="h", yanchor="bottom", y=1.02, xanchor="right", x=1,
+                    font=dict(color=theme.text)),
         hoverlabel=dict(font_family=FONT),
     )
-    fig.update_xaxes(gridcolor=theme.grid, zerolinecolor=theme.grid)
-    fig.update_yaxes(gridcolor=theme.grid, zerolinecolor=theme.grid)
+    # st.plotly_chart's own template colours legend and axis text for Streamlit's light
+    # theme (unreadable on the dark big screen): the theme's text colour wins here.
+    axis = dict(gridcolor=theme.grid, zerolinecolor=theme.grid, tickfont_color=theme.text,
+                title_font_color=theme.text)
+    fig.update_xaxes(**axis)
+    fig.update_yaxes(**axis)
     return fig
 
 
@@ -90,7 +98,8 @@ def ranked_bars(df: pd.DataFrame, theme: Theme, *, label: str, value: str,
     colours = [theme.good if target is None or (v <= target if kpi.higher_is_better is False
                                                  else v >= target) else theme.bad
                for v in df[value]]
-    fig = go.Figure(go.Bar(y=df[label], x=df[value], orientation="h", name=value_name,
+    fig = go.Figure(go.Bar(y=df[label].map(text_label), x=df[value], orientation="h",
+                           name=value_name,
                            marker_color=colours, error_x=error,
                            texttemplate="%{x:.1%}" if pct else "%{x:.1f}",
                            textposition="inside", insidetextanchor="end",
@@ -158,8 +167,9 @@ def level_shares(shares: dict[str, float | None], theme: Theme, height: int = 26
 
 def pie(df: pd.DataFrame, theme: Theme, *, label: str, value: str,
         height: int = 300) -> go.Figure:
-    fig = go.Figure(go.Pie(labels=df[label], values=df[value], hole=0.5,
+    fig = go.Figure(go.Pie(labels=df[label].map(text_label), values=df[value], hole=0.5,
                            marker=dict(colors=list(theme.palette)), sort=True,
                            textinfo="label+percent"))
     fig.update_layout(showlegend=False)
     return _layout(fig, theme, height)
+

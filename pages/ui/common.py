@@ -1,7 +1,9 @@
-"""What every page shares: the store, the shared filters (kept in the URL), cached KPI
+"""What every page shares: the store, the shared filters (kept in the URL, checked: a bad
+value in a link is replaced or dropped with a notice, never an exception), cached KPI
 computations, the 数据截至 banner and metric cards with their definitions on hover."""
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
 
@@ -9,6 +11,7 @@ import pandas as pd
 import streamlit as st
 from sqlalchemy import select
 
+from data.store import clock
 from data.store.db import data_as_of, get_engine, resolve_url
 from data.store.schema import communities
 from metrics.domains import DOMAINS
@@ -16,9 +19,10 @@ from metrics.engine import Result, compute
 from metrics.compare import changes
 from metrics.context import Query
 from metrics.formatting import NULL, fmt_change, fmt_kpi
-from metrics.period import PRESETS, Period, PeriodError, preset_period
+from metrics.period import PRESETS, Period, preset_period
 from metrics.registry import REGISTRY, meets_target, target
 from metrics.settings import load_settings
+from pages.ui.safe import clip, md
 
 
 
@@ -42,9 +46,14 @@ CACHE_TTL = load_settings().get_path("app.cache_ttl_seconds")
 DEFAULT_PRESET = load_settings().get_path("app.default_period")
 
 
-@st.cache_resource
 def engine():
-    return get_engine()
+    """The store's engine for the URL in force now (ZHILI_DB_URL, secrets or the default)."""
+    return _engine(resolve_url())
+
+
+@st.cache_resource(max_entries=4)
+def _engine(url: str):
+    return get_engine(url)
 
 
 @st.cache_resource(ttl=CACHE_TTL)
@@ -54,7 +63,7 @@ def settings():
 
 @st.cache_data(ttl=CACHE_TTL, max_entries=8)
 def store_as_of(url: str) -> datetime:
-    return data_as_of(engine()) or datetime.now().replace(microsecond=0)
+    return data_as_of(engine()) or clock.now()
 
 
 @st.cache_data(ttl=CACHE_TTL, max_entries=8)
@@ -70,62 +79,159 @@ class Filters:
     preset: str
     scope: tuple[str, ...]
     as_of: datetime
+    notices: tuple[str, ...] = ()  # one-line Chinese notes on URL values changed or dropped
 
     def query(self) -> Query:
         return Query(self.period, self.scope, self.as_of, settings())
 
 
-def _init_from_url(names: list[str]) -> None:
+CUSTOM = "自定义"
+# The custom range's floor: the date widget needs one, and no governance platform of the
+# sub-district has records before it. The ceiling is the store's 数据截至.
+MIN_DATE = date(2000, 1, 1)
+
+
+@dataclass(frozen=True)
+class UrlFilters:
+    preset: str
+    custom: tuple[date, date] | None  # only for 自定义
+    scope: tuple[str, ...]
+    notices: tuple[str, ...]
+
+
+def _quote(value: str) -> str:
+    return f"「{clip(value)}」"
+
+
+def clamp_range(start: date, end: date, latest: date, notices: list[str],
+                what: str = "链接中的") -> tuple[date, date]:
+    """``start..end`` inside ``MIN_DATE..latest`` with start <= end; every change named in
+    ``notices``."""
+    floor = min(MIN_DATE, latest)
+    for name, value in (("开始", start), ("结束", end)):
+        if value < floor:
+            notices.append(f"{what}{name}日期 {value} 早于 {floor}, 已调整为 {floor}")
+        elif value > latest:
+            notices.append(f"{what}{name}日期 {value} 晚于数据截至 {latest}, 已调整为 {latest}")
+    start, end = (min(max(d, floor), latest) for d in (start, end))
+    if end < start:
+        notices.append(f"{what}结束日期 {end} 早于开始日期 {start}, 已对调")
+        start, end = end, start
+    return start, end
+
+
+def read_url_filters(params: Mapping[str, list[str]], names: list[str],
+                     latest: date) -> UrlFilters:
+    """The filters a link asks for (``params``: every value of each query key), checked
+    against the store: an unknown period, a malformed or out-of-range date or an unknown
+    community is replaced or dropped, each with a one-line notice (values escaped)."""
+    notices: list[str] = []
+
+    def last(key: str) -> str | None:
+        values = list(params.get(key) or [])
+        if len(values) > 1:
+            notices.append(f"链接中的 {key} 出现 {len(values)} 次, 已使用最后一个值"
+                           f"{_quote(values[-1])}")
+        return values[-1] if values else None
+
+    preset = last("period")
+    if preset is None:
+        preset = DEFAULT_PRESET
+    elif preset not in PRESETS:
+        notices.append(f"链接中的时间范围{_quote(preset)}无法识别, 已改用「{DEFAULT_PRESET}」")
+        preset = DEFAULT_PRESET
+    raw = {"开始": last("start"), "结束": last("end")}
+    custom = None
+    if preset == CUSTOM:
+        default = {"开始": preset_period("本年", latest).start, "结束": latest}
+        picked = {}
+        for name, text in raw.items():
+            picked[name] = default[name]
+            if text is None:
+                continue
+            try:
+                picked[name] = date.fromisoformat(text)
+            except ValueError:
+                notices.append(f"链接中的{name}日期{_quote(text)}不是有效日期(应为 YYYY-MM-DD), "
+                               f"已改用 {default[name]}")
+        custom = clamp_range(picked["开始"], picked["结束"], latest, notices)
+    elif any(v is not None for v in raw.values()):
+        notices.append(f"链接中的起止日期只用于「{CUSTOM}」时间范围, 已忽略")
+    scope, unknown = [], []
+    for name in params.get("community") or []:
+        if name not in names:
+            unknown.append(name)
+        elif name not in scope:
+            scope.append(name)
+    if unknown:
+        shown = "、".join(clip(u) for u in unknown[:3]) + ("等" if len(unknown) > 3 else "")
+        notices.append(f"链接中的社区「{shown}」不存在, 已忽略"
+                       + (f"(共 {len(unknown)} 个)" if len(unknown) > 1 else ""))
+    return UrlFilters(preset, custom, tuple(scope), tuple(notices))
+
+
+def _forget_url_notices() -> None:
+    """A filter changed by hand: the notes about the link no longer apply."""
+    st.session_state["f_notices"] = ()
+
+
+def _init_from_url(names: list[str], latest: date) -> None:
     """First run of a session: take the filters from the URL so a copied link reproduces it."""
     if st.session_state.get("_filters_ready"):
         return
     qp = st.query_params
-    preset = qp.get("period", DEFAULT_PRESET)
-    st.session_state["f_preset"] = preset if preset in PRESETS else DEFAULT_PRESET
-    try:
-        st.session_state["f_custom"] = (date.fromisoformat(qp["start"]),
-                                        date.fromisoformat(qp["end"]))
-    except (KeyError, ValueError):
-        pass
-    scope = [c for c in qp.get_all("community") if c in names]
-    st.session_state["f_scope"] = scope
+    wanted = read_url_filters({k: qp.get_all(k) for k in ("period", "start", "end",
+                                                          "community")}, names, latest)
+    st.session_state["f_preset"] = wanted.preset
+    if wanted.custom:
+        st.session_state["f_custom"] = wanted.custom
+    st.session_state["f_scope"] = list(wanted.scope)
+    st.session_state["f_notices"] = wanted.notices
     st.session_state["_filters_ready"] = True
 
 
 def sidebar_filters() -> Filters:
-    """Draw the shared sidebar filters (every page calls this first); mirrored in the URL."""
+    """Draw the shared sidebar filters (every page calls this first); mirrored in the URL.
+    Notes on URL values that were changed or dropped travel in ``Filters.notices`` and
+    ``page_header`` shows them."""
     url = resolve_url()
     as_of = store_as_of(url)
+    latest = as_of.date()
     names = community_names(url)
-    _init_from_url(names)
+    _init_from_url(names, latest)
+    # Streamlit keys a widget by the page that draws it, so another page's selectbox would
+    # start from its first option: hand the values over as plain session state first.
+    for key in ("f_preset", "f_scope"):
+        if key in st.session_state:
+            st.session_state[key] = st.session_state[key]
+    notices = list(st.session_state.get("f_notices", ()))
     with st.sidebar:
         st.caption(f"数据截至 **{as_of:%Y-%m-%d %H:%M}**")
-        preset = st.selectbox("时间范围", PRESETS, key="f_preset")
-        if preset == "自定义":
-            default = st.session_state.get("f_custom") or (
-                preset_period("本年", as_of.date()).start, as_of.date())
+        preset = st.selectbox("时间范围", PRESETS, key="f_preset", on_change=_forget_url_notices)
+        if preset == CUSTOM:
+            wanted = st.session_state.get("f_custom") or (
+                preset_period("本年", latest).start, latest)
+            # a range from an earlier session state may lie outside a newer store's dates
+            default = clamp_range(*wanted, latest, notices, what="所选")
             picked = st.date_input("起止日期", value=default, key="f_custom_input",
-                                   max_value=as_of.date())
+                                   min_value=min(MIN_DATE, latest), max_value=latest,
+                                   on_change=_forget_url_notices)
             if isinstance(picked, (tuple, list)) and len(picked) == 2:
-                st.session_state["f_custom"] = tuple(picked)
-            start, end = st.session_state.get("f_custom", default)
-            try:
-                period = Period(start, end)
-            except PeriodError as exc:
-                st.error(str(exc))
-                period = preset_period("本年", as_of.date())
+                default = clamp_range(*picked, latest, notices, what="所选")
+            st.session_state["f_custom"] = default
+            period = Period(*default)
         else:
-            period = preset_period(preset, as_of.date())
-        scope = st.multiselect("社区范围", names, key="f_scope", placeholder="全部社区")
+            period = preset_period(preset, latest)
+        scope = st.multiselect("社区范围", names, key="f_scope", placeholder="全部社区",
+                               on_change=_forget_url_notices)
         st.caption(f"统计期 {period.label()}")
     params = {"period": preset}
-    if preset == "自定义":
+    if preset == CUSTOM:
         params.update(start=period.start.isoformat(), end=period.end.isoformat())
     if scope:
         params["community"] = list(scope)
     st.query_params.from_dict(params)
-    return Filters(period, preset, tuple(sorted(scope)), as_of)
-
+    return Filters(period, preset, tuple(sorted(scope)), as_of, tuple(dict.fromkeys(notices)))
 
 
 @st.cache_data(ttl=CACHE_TTL, max_entries=64, show_spinner="正在计算指标…")
@@ -156,9 +262,11 @@ def group_frame(result: Result, dim: str) -> pd.DataFrame:
 def page_header(title: str, f: Filters, subtitle: str | None = None) -> None:
     """Title plus the line every page carries: period, scope and 数据截至."""
     st.title(title)
-    scope = "、".join(f.scope) if f.scope else "全部社区"
+    scope = "、".join(md(c) for c in f.scope) if f.scope else "全部社区"
     st.caption(f"统计期 {f.period.label()} · 范围 {scope} · 数据截至 {f.as_of:%Y-%m-%d %H:%M}"
                + (f" · {subtitle}" if subtitle else ""))
+    for notice in f.notices:  # already escaped where they quote the URL
+        st.warning(notice, icon=":material/link_off:")
 
 
 def target_badge(key: str, value) -> str:
@@ -218,3 +326,4 @@ def empty_state(df: pd.DataFrame | None, message: str = "本期无数据") -> bo
         st.caption(message)
         return True
     return False
+
