@@ -2,7 +2,9 @@
 pages find a domain by its key. A new domain adds one line here."""
 from __future__ import annotations
 
-from metrics import cases, incidents, petitions
-from metrics.engine import Domain
+from metrics import appraisal, attendance, cases, incidents, petitions, worklogs
+from metrics.engine import Composite, Domain
 
-DOMAINS: dict[str, Domain] = {d.name: d for d in (cases.DOMAIN, petitions.DOMAIN, incidents.DOMAIN)}
+DOMAINS: dict[str, Domain | Composite] = {d.name: d for d in (
+    cases.DOMAIN, petitions.DOMAIN, incidents.DOMAIN, attendance.DOMAIN, worklogs.DOMAIN,
+    appraisal.DOMAIN)}

@@ -11,8 +11,8 @@ A KPI is one of these kinds:
 - ``backlog``: point-in-time, judged at as_of, not per period (no 环比/同比);
 - ``per_capita``: the sum of ``count`` ÷ the population of the unit (or of the scope) ×
   ``per`` (万人警情数: per = 10 000), null without a population;
-- ``value``: computed by its domain from the durations (percentiles, ...); changes are
-  relative;
+- ``value``: computed by its domain (percentiles of the durations, a mean, the cadre
+  appraisal's composite scores); changes are relative;
 - ``overall``: computed by its domain's own query for the whole scope only (CompStat);
   not in breakdown groups, no 环比/同比.
 
@@ -29,7 +29,8 @@ FORMATS = ("pct", "count", "hours", "score", "money", "per", "text", "table")
 KINDS = ("count", "rate", "score", "backlog", "per_capita", "value", "overall")
 
 # Domain key -> its Chinese name (page sections, glossary, report headings).
-DOMAINS = {"cases": "诉求办理", "petitions": "信访", "incidents": "治安警情"}
+DOMAINS = {"cases": "诉求办理", "petitions": "信访", "incidents": "治安警情",
+           "attendance": "干部考勤", "worklogs": "工作日志", "appraisal": "干部考核"}
 
 
 @dataclass(frozen=True)
@@ -165,7 +166,80 @@ INCIDENTS = [
         "text", "overall", None),
 ]
 
-REGISTRY: dict[str, Kpi] = {k.key: k for k in (*CASES, *PETITIONS, *INCIDENTS)}
+_SCHEDULED = ("应出勤: 干部在职期间(入职日期 ≤ 当日, 离职日期为空或 ≥ 当日)的工作日, 工作日按国务院公布的"
+              "节假日安排(含调休上班日)计; 超出日历数据覆盖年份的按周一至周五计并提示。"
+              "统计期截至数据截至日; 社区范围按干部所属社区; 不在干部名册中的人员记录不计。")
+_ON_DUTY = "出勤日: 应出勤日有签到(签到时间不晚于数据截至时间)。"
+ATTENDANCE = [
+    _count("attendance.scheduled_days", "应出勤天数", f"统计期内各干部应出勤天数之和(人·天)。{_SCHEDULED}",
+           counts=["scheduled"], higher=None, unit="天"),
+    _count("attendance.present_days", "实际出勤天数", f"应出勤日中有签到的天数。{_ON_DUTY}",
+           counts=["present"], unit="天"),
+    _rate("attendance.rate", "出勤率", "实际出勤天数 ÷ 应出勤天数; 非工作日打卡不计入。",
+          ["present"], ["scheduled"], miss="缺勤"),
+    _count("attendance.late", "迟到次数",
+           "出勤日中签到时间晚于上班时间加宽限(默认 08:30, 宽限 0 分钟, 见设置)的天数; "
+           "08:30:00 签到不算迟到, 08:30:01 算迟到。", higher=False, unit="次"),
+    _count("attendance.early_leave", "早退次数",
+           "出勤日中签退时间早于下班时间减宽限(默认 17:30)的天数; 未签退的不计早退。",
+           higher=False, unit="次"),
+    _count("attendance.missing_checkout", "未签退次数",
+           "出勤日中没有签退(或签退晚于数据截至时间)的天数。", higher=False, unit="次"),
+    _count("attendance.absent", "缺勤天数", "应出勤日中没有签到的天数(应出勤天数 − 实际出勤天数)。",
+           higher=False, unit="天"),
+    _count("attendance.offday_checkins", "非工作日打卡",
+           "非工作日(周末、法定节假日, 调休上班日除外)的签到次数; 只作展示, 不计入出勤率。",
+           higher=None, unit="次"),
+    Kpi("attendance.avg_field_hours", "日均在岗时长",
+        "既有签到又有签退的出勤日, (签退时间 − 签到时间)的平均值(小时)。"
+        "口径说明: 签退早于签到的异常记录不计入。", "hours", "value"),
+]
+
+WORKLOGS = [
+    _count("worklogs.logs", "日志篇数",
+           "日期在统计期内的工作日志篇数; 填报时间晚于数据截至时间的视为尚未填报; "
+           "社区范围按干部所属社区。", counts=["total"], higher=None, unit="篇"),
+    _rate("worklogs.log_rate", "日志提交率",
+          "应出勤日中至少写了 1 篇日志的天数 ÷ 应出勤天数(同一天多篇只计 1 天)。" + _SCHEDULED,
+          ["logged_days"], ["scheduled"], miss="未写日志"),
+    _count("worklogs.visits", "走访户数", "统计期内日志所记走访户数之和; 未填写按 0 计。",
+           unit="户"),
+    _count("worklogs.issues_reported", "上报问题数", "统计期内日志所记上报问题数之和; 未填写按 0 计。",
+           unit="个"),
+    _count("worklogs.suspect", "存疑日志",
+           "统计期内的日志中属于下列任一情形的篇数: 雷同 — 与同一干部日期相差 30 天以内、"
+           "较早填写的另一篇日志的字符三元组 Jaccard 相似度 ≥ 0.9(见设置), 较晚填写的一篇计为存疑; "
+           "过短 — 去掉首尾空白后少于 15 个字(见设置); 补录过晚 — 填报日期比日志日期晚 1 天以上(见设置); "
+           "月末集中补录 — 干部在某月最后两天补填的该月此前日期的日志达 5 篇以上(见设置)时, 这些日志均存疑。",
+           higher=False, unit="篇"),
+]
+
+_COMPONENTS = ("出勤率(权重默认 30)、日志提交率(30)、办件质效(30, 承办工单的办结率与按期办结率的平均值, "
+               "只有一项有数据时取该项)和办件满意率(10, 承办工单的满意率)")
+APPRAISAL = [
+    Kpi("appraisal.score", "考核得分",
+        f"每名干部、每个统计期: {_COMPONENTS}的加权得分, 满分 100, 再减去扣分。"
+        "各分项得分 = 权重 × 该项比率, 四舍五入到 0.01 分; 失分 = 权重 − 得分。"
+        "口径说明: 某分项无数据(如没有承办工单、没有回访)时该项不计, 其权重按比例分配给其余分项"
+        "(按最大余数法保留两位小数, 权重合计仍为 100), 使各人满分相同。"
+        "扣分: 截至数据截至时间每件承办的超期未办结工单扣 1 分(见设置), 合计不超过 20 分, 且得分不低于 0。"
+        "承办工单按干部为承办人统计, 不受社区范围限制; 干部按其所属社区纳入范围。"
+        "统计期内没有应出勤日的干部不参加考核。", "score", "value"),
+    Kpi("appraisal.tier", "考核等次",
+        "按得分: ≥ 90 优秀, ≥ 80 良好, ≥ 60 合格, 其余待改进(阈值见设置)。", "text", "value", None),
+    Kpi("appraisal.rank", "岗位内排名",
+        "在同一岗位(街道干部/社区书记/社区干部/网格员)内按得分从高到低排名, 1 为最好; 得分相同名次相同"
+        "(下一名次顺延)。", "count", "value", False),
+    Kpi("appraisal.parts", "得分构成",
+        "各分项的比率、权重、得分与失分, 各扣分项的件数与扣分; 各分项得分之和减扣分恰为考核得分。",
+        "table", "value", None),
+    Kpi("appraisal.mean_score", "平均考核得分", "参加考核的干部考核得分的平均值。", "score", "value"),
+    Kpi("appraisal.tiers", "考核等次分布", "优秀、良好、合格、待改进各等次的干部人数。",
+        "table", "value", None),
+]
+
+REGISTRY: dict[str, Kpi] = {k.key: k for k in (*CASES, *PETITIONS, *INCIDENTS, *ATTENDANCE,
+                                               *WORKLOGS, *APPRAISAL)}
 
 COMMON_RULES = [
     ("统计期", "起止日期均含当日(北京时间)。每条记录按其归属日期(受理、登记、接警等时间)归入统计期。"),

@@ -25,11 +25,13 @@ def kpi_report(engine: Engine, q: Query, by: str | None = None,
         "kpis": {},
     }
     groups: dict[str, dict] = {}
+    known: dict = {}  # results so far, for composite domains built from them (appraisal)
     for name, domain in DOMAINS.items():
         if only and name not in only:
             continue
         wanted = (by,) if by and by in domain.breakdowns else ()
-        result = compute(engine, domain, q, by=wanted)
+        result = compute(engine, domain, q, by=wanted, known=known)
+        known[name] = result
         report["kpis"].update(result.kpis)
         for group, values in result.groups.get(by, {}).items():
             groups.setdefault(group, {}).update(values)

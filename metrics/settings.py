@@ -100,11 +100,15 @@ SCHEMA: dict[str, Any] = {
         "work_start": Key("08:30", "hhmm"),
         "work_end": Key("17:30", "hhmm"),
         "grace_minutes": Key(0, "int", 0, 240),
+        "min_sample": Key(10, "int", 1, 1_000_000),
+        "max_distance_km": Key(1.0, "float", 0, 1000, low_open=True),
     },
     "worklogs": {
         "min_chars": Key(15, "int", 0, 10_000),
         "late_days": Key(1, "int", 0, 366),
         "duplicate_similarity": Key(0.9, "float", 0, 1, low_open=True),
+        "batch_min_logs": Key(5, "int", 2, 1_000),
+        "min_sample": Key(10, "int", 1, 1_000_000),
     },
     "appraisal": {
         "weights": {  # four must sum to 100

@@ -24,23 +24,30 @@ from metrics.stats import wilson
 LO, HI = "{key}:lo", "{key}:hi"  # league-table columns of a rate's interval
 
 
-def league_table(result: Result, dim: str, settings, rank_by: str) -> pd.DataFrame:
-    """Units of ``dim`` ranked by ``rank_by`` (best first), with every rate's interval."""
+def league_table(result: Result, dim: str, settings, rank_by: str,
+                 size: tuple[str, ...] = ("total",), units=None) -> pd.DataFrame:
+    """Units of ``dim`` ranked by ``rank_by`` (best first), with every rate's interval.
+
+    A unit's sample is the sum of its ``size`` counts (default: its rows; a cadre's
+    scheduled days for attendance), compared with ``<domain>.min_sample``; ``units``
+    limits the table to some units (the cadres of one role), ranked among themselves."""
     domain = result.domain
     min_sample = int(settings.get_path(f"{domain}.min_sample"))
     best_high = registry.get(rank_by).higher_is_better is not False
     rates = [k for k in registry.of_domain(domain) if k.is_rate]
     rows = []
     for unit, figures in result.groups.get(dim, {}).items():
+        if units is not None and unit not in units:
+            continue
         n = result.counts[dim][unit]
         row = {"unit": unit, **figures}
         for kpi in rates:
             ci = wilson(sum(n[c] for c in kpi.num), sum(n[c] for c in kpi.den))
             row[LO.format(key=kpi.key)], row[HI.format(key=kpi.key)] = ci or (None, None)
-        size = n["total"]
-        row["ranked"] = size >= min_sample and figures[rank_by] is not None
+        size_ = sum(int(n[c]) for c in size)
+        row["ranked"] = size_ >= min_sample and figures[rank_by] is not None
         row["note"] = "" if row["ranked"] else (
-            f"样本不足({size} < {min_sample})" if size < min_sample
+            f"样本不足({size_} < {min_sample})" if size_ < min_sample
             else f"{registry.get(rank_by).label}无数据")
         rows.append(row)
     table = pd.DataFrame(rows)

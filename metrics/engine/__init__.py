@@ -13,8 +13,10 @@ lanes; small ones do not need them.
     sql.py      the cube and backlog statements
     cube.py     running them in date-range lanes, decoding the rows
     rollup.py   roll-ups and figures from counts (``compute``, ``Result``)
+    composite.py  a domain made of other domains' results (cadre appraisal)
 """
+from metrics.engine.composite import Composite
 from metrics.engine.domain import Domain
 from metrics.engine.rollup import Result, compute, figures
 
-__all__ = ["Domain", "Result", "compute", "figures"]
+__all__ = ["Composite", "Domain", "Result", "compute", "figures"]

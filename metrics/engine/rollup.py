@@ -17,6 +17,7 @@ from data.store.schema import communities
 
 from metrics import registry
 from metrics.context import Query
+from metrics.engine.composite import Composite
 from metrics.engine.cube import Cube, load_cube
 from metrics.engine.domain import Domain
 from metrics.stats import rate
@@ -144,11 +145,14 @@ def _roll_up(domain: Domain, cube: Cube, dim: str, hours: np.ndarray,
     return dict(sorted(out.items())), dict(sorted(counts.items()))
 
 
-def compute(engine: Engine, domain: Domain, q: Query,
-            by: tuple[str, ...] | None = None) -> Result:
+def compute(engine: Engine, domain: Domain | Composite, q: Query,
+            by: tuple[str, ...] | None = None, known: dict | None = None) -> Result:
     """The domain's figures for the query, overall and for each breakdown in ``by``
-    (default: every breakdown of the domain)."""
+    (default: every breakdown of the domain). A composite domain combines other domains'
+    results (``known``: those already computed for the same query, by name)."""
     by = domain.breakdowns if by is None else by
+    if isinstance(domain, Composite):
+        return domain.combine(engine, q, tuple(by), known or {})
     cube = load_cube(engine, domain, q)
     people = Population.read(engine, q) if any(
         k.kind == "per_capita" for k in registry.of_domain(domain.name)) else Population({})

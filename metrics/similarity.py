@@ -1,0 +1,197 @@
+"""Near-duplicate texts: character 3-gram Jaccard similarity, found without comparing
+every pair.
+
+Two texts are near-duplicates when the Jaccard similarity of their sets of character
+3-grams (every run of three consecutive characters; a text shorter than three characters
+is its own single gram) is at least a threshold ``t``. Comparing every pair of a year of
+work logs is quadratic; instead, within each group (a cadre's logs) the candidates are found
+by *prefix filtering* (Chaudhuri et al. 2006, Bayardo et al. 2007), which is exact: order
+each text's grams from the group's rarest to its commonest; if J(x, y) >= t then the
+first ``|x| - ceil(t * |x|) + 1`` grams of x and the corresponding prefix of y share a gram.
+Only texts sharing a prefix gram, of compatible sizes (``t * |x| <= |y| <= |x| / t``) and
+within the time window are compared exactly. Rare grams lead, so each probe meets few
+candidates even when most texts of a group follow the same template.
+
+The items are processed in their given order (the order they were written), and each is
+compared with the earlier ones only: the later of two near-duplicates is the copy.
+"""
+from __future__ import annotations
+
+import math
+from collections import Counter, defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+EPS = 1e-9  # filters must never drop a true match to floating-point rounding
+
+
+def grams(text: str | None, n: int = 3) -> frozenset[str]:
+    """The text's set of character n-grams (whitespace trimmed); a text shorter than n is
+    its own single gram, an empty text has none."""
+    s = (text or "").strip()
+    if not s:
+        return frozenset()
+    if len(s) <= n:
+        return frozenset((s,))
+    return frozenset(s[i:i + n] for i in range(len(s) - n + 1))
+
+
+def jaccard(a: frozenset, b: frozenset) -> float:
+    if not a and not b:
+        return 0.0
+    inter = len(a & b)
+    return inter / (len(a) + len(b) - inter)
+
+
+@dataclass(frozen=True)
+class Match:
+    index: int        # the later item (the copy)
+    original: int     # the earlier item it is most similar to
+    similarity: float
+
+
+def _prefix_length(size: int, t: float) -> int:
+    return size - math.ceil(t * size - EPS) + 1
+
+
+def near_duplicates(texts: Sequence[str | None], times: Sequence[int], t: float,
+                    window: int) -> list[Match]:
+    """Within one group of texts given in the order they were written, each text that is
+    a near-duplicate (J >= t) of an earlier one whose ``times`` differ by at most
+    ``window``, with the earlier text it is most similar to (ties: the nearest in time,
+    then the latest written)."""
+    sets = [grams(x) for x in texts]
+    freq = Counter(g for s in sets for g in s)
+    index: dict[str, list[int]] = defaultdict(list)
+    out = []
+    for i, s in enumerate(sets):
+        if not s:
+            continue
+        ordered = sorted(s, key=lambda g: (freq[g], g))
+        prefix = ordered[:_prefix_length(len(s), t)]
+        low, high = t * len(s) - EPS, len(s) / t + EPS
+        seen: set[int] = set()
+        best: tuple | None = None
+        for g in prefix:
+            for j in index.get(g, ()):
+                if j in seen:
+                    continue
+                seen.add(j)
+                other = sets[j]
+                if not low <= len(other) <= high or abs(times[i] - times[j]) > window:
+                    continue
+                sim = jaccard(s, other)
+                if sim >= t:
+                    key = (sim, -abs(times[i] - times[j]), j)
+                    if best is None or key > best:
+                        best = key
+        if best is not None:
+            out.append(Match(i, best[2], best[0]))
+        for g in prefix:
+            index[g].append(i)
+    return out
+
+
+# ---------------------------------------------------------------------------- in bulk
+
+_NONE = 0x1FFFFF  # a "character" beyond Unicode: pads the gram of a text shorter than 3
+
+
+def _segments(sizes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """For segments of the given sizes laid end to end: each element's segment and its
+    offset within it."""
+    starts = np.cumsum(sizes) - sizes
+    seg = np.repeat(np.arange(len(sizes), dtype=np.int64), sizes)
+    return seg, np.arange(int(sizes.sum()), dtype=np.int64) - starts[seg]
+
+
+def _sorted_unique(a: np.ndarray) -> np.ndarray:
+    s = np.sort(a)
+    return s[np.concatenate(([True], s[1:] != s[:-1]))] if len(s) else s
+
+
+def gram_table(texts: Sequence[str | None]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Every text's distinct character 3-grams (as ``grams``) in bulk: ``(text, gram)`` pairs
+    sorted by text then gram (grams as dense integer ids) and the number of distinct grams."""
+    stripped = [(x or "").strip() for x in texts]
+    lengths = np.fromiter(map(len, stripped), dtype=np.int64, count=len(stripped))
+    cps = np.frombuffer("".join(stripped).encode("utf-32-le"), dtype=np.uint32).astype(np.int64)
+    starts = np.cumsum(lengths) - lengths
+    counts = np.where(lengths >= 3, lengths - 2, np.minimum(lengths, 1))
+    text, offset = _segments(counts)
+    pos = starts[text] + offset
+    size = lengths[text]
+    padded = np.concatenate((cps, [_NONE, _NONE]))
+    c1 = np.where(offset + 1 < size, padded[pos + 1], _NONE)
+    c2 = np.where(offset + 2 < size, padded[pos + 2], _NONE)
+    gram = (padded[pos] << 42) | (c1 << 21) | c2
+    uniq = _sorted_unique(gram)
+    dense = np.searchsorted(uniq, gram)
+    pairs = _sorted_unique(text * len(uniq) + dense) if len(uniq) else gram
+    n = max(len(uniq), 1)
+    return pairs // n, pairs % n, np.asarray(len(uniq))
+
+
+def near_duplicates_bulk(texts: Sequence[str | None], groups: Sequence[int],
+                         times: Sequence[int], probe: Sequence[bool], t: float,
+                         window: int) -> list[Match]:
+    """``near_duplicates`` for many groups at once, vectorised: the texts are given grouped
+    (``groups``: a group number per text) and in written order within each group; only
+    texts with ``probe`` set are looked at as copies (every text may be an original). The
+    same matches as ``near_duplicates`` run on each group (each copy with its most similar
+    earlier text; ties: nearest in time, then latest written)."""
+    n = len(texts)
+    if n == 0:
+        return []
+    groups = np.asarray(groups, dtype=np.int64)
+    times = np.asarray(times, dtype=np.int64)
+    probe = np.asarray(probe, dtype=bool)
+    text, gram, n_grams = gram_table(texts)
+    u = max(int(n_grams), 1)
+    size = np.bincount(text, minlength=n)
+    # the global order: rarest first (frequency counted within the groups' texts), then id
+    freq = np.bincount(gram, minlength=u)
+    rank_of = np.empty(u, dtype=np.int64)
+    rank_of[np.lexsort((np.arange(u), freq))] = np.arange(u)
+    ranked = np.sort(text * u + rank_of[gram])
+    r_text, r_rank = ranked // u, ranked % u
+    _, pos = _segments(size)
+    plen = size - np.ceil(t * size - EPS).astype(np.int64) + 1
+    keep = pos < plen[r_text]
+    p_text, p_rank = r_text[keep], r_rank[keep]
+    # texts sharing a prefix gram within a group: each with every earlier one
+    key = np.sort((groups[p_text] * u + p_rank) * n + p_text)
+    g_key, e_text = key // n, key % n
+    new = np.concatenate(([True], g_key[1:] != g_key[:-1]))
+    first = np.maximum.accumulate(np.where(new, np.arange(len(key)), 0))
+    k = np.arange(len(key)) - first          # earlier entries in the same list
+    k = np.where(probe[e_text], k, 0)        # only probes look back
+    later_entry, off = _segments(k)
+    later = e_text[later_entry]
+    earlier = e_text[first[later_entry] + off]
+    ok = np.abs(times[later] - times[earlier]) <= window
+    ok &= (size[earlier] >= t * size[later] - EPS) & (size[earlier] <= size[later] / t + EPS)
+    cand = _sorted_unique(later[ok] * n + earlier[ok])
+    later, earlier = cand // n, cand % n
+    if not len(cand):
+        return []
+    # exact Jaccard of the candidates: common grams counted by sorting (pair, gram)
+    bounds = np.concatenate(([0], np.cumsum(size)))
+    pair_sizes = size[later] + size[earlier]
+    pair, off = _segments(pair_sizes)
+    side_a = off < size[later][pair]
+    src = np.where(side_a, bounds[later[pair]] + off,
+                   bounds[earlier[pair]] + off - size[later][pair])
+    keyed = np.sort(pair * u + gram[src])
+    common = np.bincount(keyed[1:][keyed[1:] == keyed[:-1]] // u, minlength=len(cand))
+    union = pair_sizes - common
+    sim = common / union
+    hit = sim >= t
+    out: dict[int, tuple] = {}
+    for a, b, s in zip(later[hit].tolist(), earlier[hit].tolist(), sim[hit].tolist()):
+        key_ = (s, -abs(int(times[a]) - int(times[b])), b)
+        if a not in out or key_ > out[a]:
+            out[a] = key_
+    return [Match(a, v[2], v[0]) for a, v in sorted(out.items())]

@@ -1,0 +1,239 @@
+"""工作日志 (``worklogs.*`` of KPI.md): the work-log domain's declaration to the engine, and
+the 存疑日志 (suspect logs) with their reasons.
+
+Rows are logs joined with the roster (role, community; the scope is the cadre's
+community); the cohort date is the log's ``day``. A log written after as_of
+(``created_at``) has not happened yet. The log rate counts *days*, not logs: a log counts
+for the rate when it is the first log of its cadre and day (no visible log of the same
+cadre and day with a smaller ``log_id``; answered from ``ix_worklogs_cadre_day``) and the day
+is a scheduled day, so two logs on one day make one logged day. Scheduled days and the
+suspect logs come per cadre and month as the engine's ``extra``: scheduled days from the
+roster and the calendar, suspect logs from ``suspects`` below, which compares texts in
+Python.
+
+A log is suspect (存疑) when it is
+
+- 雷同: a near-duplicate of an earlier-written log by the same cadre dated within 30 days
+  of it (character 3-gram Jaccard >= ``worklogs.duplicate_similarity``; the later-written
+  one is the copy; ``metrics.similarity`` finds the pairs without comparing every pair);
+- 过短: shorter than ``worklogs.min_chars`` characters (whitespace trimmed);
+- 补录过晚: written more than ``worklogs.late_days`` calendar days after its day;
+- 月末集中补录: one of at least ``worklogs.batch_min_logs`` logs of a month's earlier days
+  that the cadre wrote on the month's last two days.
+"""
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+
+from sqlalchemy import Engine, exists, func, literal_column, or_, select
+
+from data.store.schema import cadres, worklogs
+from metrics import calendar, roster
+from metrics.context import Query
+from metrics.engine import Domain, Result, compute as engine_compute
+from metrics.similarity import near_duplicates_bulk
+from metrics.sqlfn import flag
+
+DUPLICATE_WINDOW_DAYS = 30
+REASONS = {"duplicate": "雷同", "short": "过短", "late": "补录过晚", "batch": "月末集中补录"}
+
+
+def visible(q: Query) -> list:
+    """Logs written by as_of (a log without a written time counts from its day)."""
+    return [or_(worklogs.c.created_at.is_(None), worklogs.c.created_at <= q.as_of)]
+
+
+def indicators(q: Query) -> dict:
+    w = worklogs.c
+    earlier = worklogs.alias("same_day")
+    first = ~exists().where(earlier.c.cadre_id == w.cadre_id, earlier.c.day == w.day,
+                            earlier.c.log_id < w.log_id,
+                            or_(earlier.c.created_at.is_(None),
+                                earlier.c.created_at <= q.as_of))
+    return {
+        "zero": literal_column("0"),
+        "first_of_day": flag(first),
+        "workday": flag(w.day.in_(calendar.workdays(q.period.start, roster.last_day(q)))),
+        "active": flag(roster.active_on(w.day)),
+        "visits": func.coalesce(w.visits, 0),
+        "issues": func.coalesce(w.issues_reported, 0),
+    }
+
+
+COUNTS = {
+    "scheduled": lambda i: i["zero"],   # from the roster and the calendar (extra)
+    "logged_days": lambda i: i["first_of_day"] * i["workday"] * i["active"],
+    "visits": lambda i: i["visits"],
+    "issues_reported": lambda i: i["issues"],
+    "suspect": lambda i: i["zero"],     # from the texts (extra)
+}
+
+
+# ---------------------------------------------------------------------------- suspect logs
+
+@dataclass(frozen=True)
+class Suspect:
+    log_id: str
+    cadre_id: str
+    day: date
+    created_at: datetime | None
+    chars: int
+    reasons: tuple[str, ...]          # keys of REASONS, in that order
+    copies: str | None = None         # 雷同: the earlier log it copies
+    copies_day: date | None = None
+    similarity: float | None = None
+    batch_size: int | None = None     # 月末集中补录: logs in that batch
+
+    @property
+    def why(self) -> str:
+        return "、".join(REASONS[r] for r in self.reasons)
+
+
+@dataclass(frozen=True)
+class _Log:
+    log_id: str
+    cadre_id: str
+    day: date
+    created_at: datetime | None
+    content: str | None
+
+    @property
+    def written(self) -> datetime:
+        return self.created_at or datetime.combine(self.day, time())
+
+
+def _month_start(d: date) -> date:
+    return d.replace(day=1)
+
+
+def _month_end(d: date) -> date:
+    return date(d.year + d.month // 12, d.month % 12 + 1, 1) - timedelta(days=1)
+
+
+def _as_date(value) -> date:
+    return value if isinstance(value, date) else date.fromisoformat(str(value)[:10])
+
+
+def _read_logs(engine: Engine, q: Query, first: date, last: date,
+               who: dict[str, roster.Cadre]) -> list[_Log]:
+    """Visible logs dated first..last of the cadres ``who`` (the roster in scope)."""
+    w = worklogs.c
+    stmt = select(w.log_id, w.cadre_id, w.day, w.created_at, w.content).where(
+        w.day >= first, w.day <= last, *visible(q))
+    with engine.connect() as conn:
+        rows = conn.execute(stmt).all()
+    return [_Log(log_id, cadre_id, _as_date(day), created, content)
+            for log_id, cadre_id, day, created, content in rows if cadre_id in who]
+
+
+def suspects(engine: Engine, q: Query) -> list[Suspect]:
+    """The suspect logs of the period (the cohort: dated in the period by as_of, written
+    by as_of, cadre in scope), ordered by cadre and day."""
+    s = q.settings
+    t = float(s.get_path("worklogs.duplicate_similarity"))
+    min_chars = int(s.get_path("worklogs.min_chars"))
+    late_days = int(s.get_path("worklogs.late_days"))
+    batch_min = int(s.get_path("worklogs.batch_min_logs"))
+    start, end = q.period.start, roster.last_day(q)
+    if end < start:
+        return []
+    # originals up to 30 days before; whole months for the month-end batches
+    first = min(start - timedelta(days=DUPLICATE_WINDOW_DAYS), _month_start(start))
+    last = min(_month_end(end), q.as_of.date())
+    logs = sorted(_read_logs(engine, q, first, last, roster.read(engine, q)),
+                  key=lambda x: (x.cadre_id, x.written, x.log_id))
+    group_of = {cadre_id: i for i, cadre_id in enumerate(sorted({x.cadre_id for x in logs}))}
+    copies = {m.index: m for m in near_duplicates_bulk(
+        [x.content for x in logs], [group_of[x.cadre_id] for x in logs],
+        [x.day.toordinal() for x in logs], [start <= x.day <= end for x in logs], t,
+        DUPLICATE_WINDOW_DAYS)}
+    batches: dict[tuple, list[int]] = defaultdict(list)  # (cadre, month) -> log indexes
+    for i, x in enumerate(logs):
+        if x.created_at is None:
+            continue
+        written = x.created_at.date()
+        if (written.year, written.month) == (x.day.year, x.day.month) and \
+                x.day < written and written >= _month_end(written) - timedelta(days=1):
+            batches[(x.cadre_id, _month_start(written))].append(i)
+    in_batch = {i: len(b) for b in batches.values() if len(b) >= batch_min for i in b}
+    out = []
+    for i, x in enumerate(logs):
+        if not start <= x.day <= end:
+            continue
+        text = (x.content or "").strip()
+        reasons = []
+        if i in copies:
+            reasons.append("duplicate")
+        if len(text) < min_chars:
+            reasons.append("short")
+        if x.created_at is not None and (x.created_at.date() - x.day).days > late_days:
+            reasons.append("late")
+        if i in in_batch:
+            reasons.append("batch")
+        if not reasons:
+            continue
+        match = copies.get(i)
+        original = logs[match.original] if match else None
+        out.append(Suspect(
+            x.log_id, x.cadre_id, x.day, x.created_at, len(text), tuple(reasons),
+            copies=original.log_id if original else None,
+            copies_day=original.day if original else None,
+            similarity=match.similarity if match else None,
+            batch_size=in_batch.get(i)))
+    out.sort(key=lambda x: (x.cadre_id, x.day, x.log_id))
+    return out
+
+
+def extra(engine: Engine, q: Query) -> list:
+    """Scheduled days (roster and calendar) and suspect logs, per cadre and month."""
+    rows = roster.scheduled(engine, q, names=("scheduled",))
+    found = suspects(engine, q)
+    if found:
+        who = roster.read(engine, ids={x.cadre_id for x in found})
+        counts: dict[tuple, int] = defaultdict(int)
+        for x in found:
+            c = who[x.cadre_id]
+            counts[(c.cadre_id, c.role, c.community, f"{x.day:%Y-%m}")] += 1
+        rows += [({"cadre": k[0], "role": k[1], "community": k[2], "month": k[3]},
+                  {"suspect": n}) for k, n in counts.items()]
+    return rows
+
+
+DOMAIN = Domain(
+    name="worklogs",
+    table=worklogs,
+    cohort="day",
+    dimensions=roster.dimensions(worklogs),
+    indicators=indicators,
+    counts=COUNTS,
+    where=visible,
+    extra=extra,
+    source=lambda: roster.joined(worklogs),
+    scope_column=roster.SCOPE_COLUMN,
+)
+DIMENSIONS = DOMAIN.breakdowns
+
+
+def compute(engine: Engine, q: Query, by: tuple[str, ...] | None = None) -> Result:
+    """Work-log figures for the query, overall and for each breakdown in ``by``."""
+    return engine_compute(engine, DOMAIN, q, by)
+
+
+def suspect_list(engine: Engine, q: Query) -> list[dict]:
+    """The suspect logs with their cadre (id, name, role, community), why (in Chinese) and,
+    for a near-duplicate, the log it copies, its day and the similarity. No log text: a
+    log may name residents."""
+    found = suspects(engine, q)
+    who = roster.read(engine, ids={x.cadre_id for x in found}) if found else {}
+    out = []
+    for x in found:
+        c = who[x.cadre_id]
+        out.append({"log_id": x.log_id, "cadre_id": x.cadre_id, "name": c.name,
+                    "role": c.role, "community": c.community, "day": x.day,
+                    "created_at": x.created_at, "chars": x.chars, "why": x.why,
+                    "reasons": list(x.reasons), "copies": x.copies,
+                    "copies_day": x.copies_day, "similarity": x.similarity,
+                    "batch_size": x.batch_size})
+    return out
