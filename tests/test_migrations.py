@@ -90,11 +90,12 @@ def _fixture_engine():
 
 def _copy_rows(src, dst) -> None:
     """Every row of every table of src into dst's tables (same names and columns)."""
-    target = MetaData()
+    target, source = MetaData(), MetaData()
     target.reflect(dst)
+    source.reflect(src)   # the first release's columns (not the head's: no origin)
     with src.connect() as s, dst.begin() as d:
         for name in ROWS:
-            rows = [dict(r) for r in s.execute(select(metadata.tables[name])).mappings()]
+            rows = [dict(r) for r in s.execute(select(source.tables[name])).mappings()]
             d.execute(target.tables[name].insert(), rows)
         if dst.dialect.name == "postgresql":   # explicit ids: move the serial on
             d.execute(text("SELECT setval(pg_get_serial_sequence('import_log', 'id'), "
