@@ -84,6 +84,8 @@ PAGES = {
     "专题分析": [
         st.Page("pages/cases.py", title="诉求办理", icon=":material/assignment_turned_in:",
                 url_path="cases"),
+        st.Page("pages/safety.py", title="信访与警情", icon=":material/local_police:",
+                url_path="safety"),
     ],
     "大屏": [
         st.Page("pages/bigscreen.py", title="指挥中心大屏", icon=":material/tv:",

@@ -107,11 +107,12 @@ def ranked_bars(df: pd.DataFrame, theme: Theme, *, label: str, value: str,
     if target is not None:
         fig.add_vline(x=target, line_dash="dash", line_color=theme.text,
                       annotation_text=f"目标 {fmt_kpi(value, target)}")
-    # Scores cluster near the top: start the axis below the lowest bar, not at 0.
-    low = min([*df[value].dropna(), target if target is not None else 1e9])
-    start = 0 if pct else max(0, 10 * int((low - 10) // 10))
-    fig.update_xaxes(tickformat=".0%" if pct else None, title=value_name,
-                     range=[start, 1.0 if pct else 100])
+    if kpi.fmt == "score":  # scores cluster near the top: start below the lowest bar
+        low = min([*df[value].dropna(), target if target is not None else 1e9])
+        span = [max(0, 10 * int((low - 10) // 10)), 100]
+    else:  # rates from 0 to 100 %, other figures from 0 to a little above the largest
+        span = [0, 1.0 if pct else 1.1 * max([*df[value].dropna(), target or 0, 1e-9])]
+    fig.update_xaxes(tickformat=".0%" if pct else None, title=value_name, range=span)
     fig.update_yaxes(tickfont=dict(size=theme.font_size))
     return _layout(fig, theme, height)
 
@@ -171,5 +172,34 @@ def pie(df: pd.DataFrame, theme: Theme, *, label: str, value: str,
                            marker=dict(colors=list(theme.palette)), sort=True,
                            textinfo="label+percent"))
     fig.update_layout(showlegend=False)
+    return _layout(fig, theme, height)
+
+
+WEEKDAYS = ["周一", "周二", "周三", "周四", "周五", "周六", "周日"]
+
+
+def trend_with_last_year(rows: list[dict], theme: Theme, *, key: str,
+                         height: int = 320) -> go.Figure:
+    """KPI ``key`` by month (bars), the same month a year earlier (line) and the trailing
+    12-month moving average (dashed), from ``metrics.trends.monthly_trend`` rows."""
+    months = [r["month"] for r in rows]
+    fig = go.Figure()
+    fig.add_bar(x=months, y=[r["value"] for r in rows], name=f"本期{REGISTRY[key].label}",
+                marker_color=theme.palette[0], opacity=0.85)
+    fig.add_scatter(x=months, y=[r["last_year"] for r in rows], name="上年同月",
+                    mode="lines+markers", line=dict(color=theme.palette[1], width=2))
+    fig.add_scatter(x=months, y=[r["ma12"] for r in rows], name="12个月移动平均",
+                    mode="lines", line=dict(color=theme.text, width=2, dash="dash"))
+    fig.update_layout(legend=dict(orientation="h", y=1.12, x=0))
+    fig.update_xaxes(type="category")
+    return _layout(fig, theme, height)
+
+
+def hour_weekday_heatmap(grid: list[list[int]], theme: Theme, height: int = 300) -> go.Figure:
+    """Counts by weekday (rows, Monday on top) and hour of day (columns)."""
+    fig = go.Figure(go.Heatmap(z=grid, x=[f"{h}时" for h in range(24)], y=WEEKDAYS,
+                               colorscale="Blues", hovertemplate="%{y} %{x}: %{z} 起<extra></extra>",
+                               colorbar=dict(title="起数")))
+    fig.update_yaxes(autorange="reversed")
     return _layout(fig, theme, height)
 
