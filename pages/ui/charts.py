@@ -203,3 +203,85 @@ def hour_weekday_heatmap(grid: list[list[int]], theme: Theme, height: int = 300)
     fig.update_yaxes(autorange="reversed")
     return _layout(fig, theme, height)
 
+
+# ------------------------------------------------------------ cadres: 考勤与日志, 考核评议
+
+# each day's status in a cadre's attendance calendar (metrics.attendance.STATUSES), colour
+# and meaning together in the legend
+STATUS_COLOURS = {"出勤": "#2f9e44", "迟到": "#f08c00", "早退": "#fcc419", "未签退": "#7048e8",
+                  "缺勤": "#e03131", "非工作日打卡": "#1f6feb", "休息日": "#e9ecef",
+                  "未在岗": "#adb5bd"}
+
+
+def monthly_counts(df: pd.DataFrame, theme: Theme, *, x: str, keys: list[str],
+                   height: int = 300) -> go.Figure:
+    """Counts of several KPIs by month as grouped bars (names from the registry)."""
+    fig = go.Figure()
+    for i, key in enumerate(keys):
+        fig.add_bar(x=df[x], y=df[key], name=REGISTRY[key].label,
+                    marker_color=theme.palette[(i + 1) % len(theme.palette)])
+    fig.update_layout(barmode="group")
+    fig.update_xaxes(type="category")
+    fig.update_yaxes(title="次数 / 天数", rangemode="tozero")
+    return _layout(fig, theme, height)
+
+
+def attendance_calendar(days: pd.DataFrame, theme: Theme) -> alt.Chart:
+    """One cadre's days: a row per month, a column per day of the month, each cell coloured
+    by its status (``month``, ``dom``, ``status``, ``date``, ``check_in``, ``check_out``,
+    ``holiday`` columns); the legend names every status."""
+    months = sorted(days["month"].unique())
+    return (alt.Chart(days).mark_rect(stroke="#ffffff", strokeWidth=1.5).encode(
+        x=alt.X("dom:O", title="日", axis=alt.Axis(labelAngle=0)),
+        y=alt.Y("month:O", title=None, sort=months),
+        color=alt.Color("status:N", title="状态",
+                        scale=alt.Scale(domain=list(STATUS_COLOURS),
+                                        range=list(STATUS_COLOURS.values())),
+                        legend=alt.Legend(orient="bottom", columns=8)),
+        tooltip=[alt.Tooltip("date:N", title="日期"), alt.Tooltip("status:N", title="状态"),
+                 alt.Tooltip("check_in:N", title="签到"), alt.Tooltip("check_out:N", title="签退"),
+                 alt.Tooltip("holiday:N", title="节假日")],
+    ).properties(height=max(120, 30 * len(months) + 60))
+     .configure(background=theme.background)
+     .configure_axis(labelColor=theme.text, titleColor=theme.text, labelFont=FONT,
+                     titleFont=FONT, labelFontSize=theme.font_size)
+     .configure_legend(labelFont=FONT, titleFont=FONT, labelColor=theme.text,
+                       titleColor=theme.text, labelFontSize=theme.font_size)
+     .configure_view(stroke=None))
+
+
+def appraisal_parts(rows: list[dict], theme: Theme, height: int = 260) -> go.Figure:
+    """A score's parts as horizontal bars: per component the points earned (green) and lost
+    (grey) out of its weight, and the deductions (red); ``rows``: ``label``, ``earned``,
+    ``lost`` (components) or ``deducted`` (deductions), in points."""
+    labels = [text_label(r["label"]) for r in rows][::-1]
+    earned = [r.get("earned", 0.0) for r in rows][::-1]
+    lost = [r.get("lost", 0.0) for r in rows][::-1]
+    deducted = [r.get("deducted", 0.0) for r in rows][::-1]
+    fig = go.Figure()
+    fig.add_bar(y=labels, x=earned, orientation="h", name="得分", marker_color=theme.good,
+                texttemplate="%{x:.2f}", textposition="inside")
+    fig.add_bar(y=labels, x=lost, orientation="h", name="失分", marker_color="#ced4da",
+                texttemplate="%{x:.2f}", textposition="inside")
+    fig.add_bar(y=labels, x=deducted, orientation="h", name="扣分", marker_color=theme.bad,
+                texttemplate="%{x:.2f}", textposition="inside")
+    fig.update_layout(barmode="stack")
+    fig.update_xaxes(title="分", rangemode="tozero")
+    return _layout(fig, theme, height)
+
+
+def score_distribution(df: pd.DataFrame, theme: Theme, *, score: str, group: str,
+                       tiers: dict[str, float], height: int = 300) -> go.Figure:
+    """Scores as dots per group (a role), with the tiers' lower bounds as lines."""
+    fig = go.Figure()
+    for i, (name, part) in enumerate(df.groupby(group, sort=False)):
+        fig.add_scatter(x=part[score], y=[text_label(name)] * len(part), mode="markers",
+                        name=text_label(name), marker=dict(size=9, opacity=0.75,
+                                                           color=theme.palette[i % len(theme.palette)]),
+                        hovertemplate="%{x:.2f} 分<extra></extra>")
+    for name, low in tiers.items():
+        fig.add_vline(x=low, line_dash="dot", line_color=theme.text,
+                      annotation_text=f"{name} ≥ {low:g}", annotation_position="top")
+    fig.update_layout(showlegend=False)
+    fig.update_xaxes(title="得分", range=[max(0, min([*df[score], *tiers.values()]) - 5), 100.5])
+    return _layout(fig, theme, height)
