@@ -10,10 +10,11 @@ from __future__ import annotations
 
 import streamlit as st
 
-from data.store.db import get_engine, has_data, resolve_url
+from data.store.db import get_engine, resolve_url
+from data.store.office import initialised, office_name
 from pages.ui.safe import md
 
-st.set_page_config(page_title="智理 · 南城街道社区治理指标", page_icon=":material/monitoring:",
+st.set_page_config(page_title="智理 · 社区治理指标", page_icon=":material/monitoring:",
                    layout="wide", initial_sidebar_state="expanded")
 
 
@@ -44,13 +45,14 @@ def upgrade_store(engine) -> None:
         st.info(upgraded.message(), icon=":material/upgrade:")
 
 
-def ensure_store() -> None:
-    """On first start (no database or an empty one) build the demo store, showing progress;
-    a store made by an older version is upgraded first (upgrade_store)."""
+def ensure_store() -> str:
+    """On first start (a store never set up: nothing imported or generated, no name set,
+    the demo not removed) build the demo store, showing progress; a store made by an older
+    version is upgraded first (upgrade_store). Returns the office's name."""
     engine = get_engine()
     upgrade_store(engine)
-    if has_data(engine):
-        return
+    if initialised(engine):
+        return office_name(engine)
     from data.demo import generate
 
     st.title("智理 · 首次启动")
@@ -63,7 +65,8 @@ def ensure_store() -> None:
 
 
 check_settings()
-ensure_store()
+OFFICE = ensure_store()
+st.set_page_config(page_title=f"智理 · {OFFICE}社区治理指标")
 
 # Streamlit serves the default page at "/" whatever its url_path, so "/overview" (the
 # cockpit's documented link) gets a hidden page of its own that forwards to the cockpit
@@ -84,12 +87,6 @@ PAGES = {
     "专题分析": [
         st.Page("pages/cases.py", title="诉求办理", icon=":material/assignment_turned_in:",
                 url_path="cases"),
-        st.Page("pages/safety.py", title="信访与警情", icon=":material/local_police:",
-                url_path="safety"),
-    ],
-    "干部考核": [
-        st.Page("pages/cadres.py", title="干部考勤与日志", icon=":material/badge:",
-                url_path="cadres"),
     ],
     "大屏": [
         st.Page("pages/bigscreen.py", title="指挥中心大屏", icon=":material/tv:",
@@ -105,5 +102,5 @@ PAGES = {
 
 page = st.navigation(PAGES)
 if page.url_path != "bigscreen":
-    st.sidebar.markdown("### 智理 · 南城街道")
+    st.sidebar.markdown(f"### 智理 · {md(OFFICE)}")
 page.run()

@@ -12,6 +12,7 @@ import streamlit as st
 
 from data.store import clock
 from data.store.db import resolve_url
+from data.store.office import office_name, screen_title
 from metrics import case_lists as lists
 from metrics import cases as m
 from metrics.formatting import fmt_kpi
@@ -19,7 +20,8 @@ from metrics.period import preset_period
 from metrics.engine import Result
 from metrics.registry import REGISTRY, target
 from pages.ui import charts
-from pages.ui.common import Filters, cases_for, group_frame, settings, store_as_of
+from pages.ui.common import Filters, cases_for, engine, group_frame, settings, store_as_of
+from pages.ui.safe import md
 
 THEME = charts.DARK
 SLIDES = ("总览", "月度趋势", "社区排名", "诉求构成")
@@ -106,7 +108,7 @@ def show_slide() -> None:
     f = _filters()
     rotate = settings().get_path("bigscreen.rotate_seconds")
     name = SLIDES[slide_at(time.time(), len(SLIDES), rotate)]
-    st.markdown(f"## 智慧南城 · 诉求办理 — {name}")
+    st.markdown(f"## {md(screen_title(office_name(engine())))} · 诉求办理 — {name}")
     st.caption(f"统计期 {f.period.label()} · 数据截至 {f.as_of:%Y-%m-%d %H:%M} · "
                f"刷新于 {clock.now():%H:%M:%S}")
     RENDER[name](cases_for(f, by=("category", "channel", "community", "month")))

@@ -96,7 +96,9 @@ def render_incident_charts(f, result) -> None:
                             key="safety_mix")
     with right, st.container(border=True):
         st.subheader("各社区万人警情数", help=REGISTRY["incidents.per_10k"].definition)
-        table = group_frame(result, "community").dropna(subset=["incidents.per_10k"])
+        table = group_frame(result, "community")
+        if not table.empty:   # a store without communities yet has no columns either
+            table = table.dropna(subset=["incidents.per_10k"])
         if not empty_state(table):
             table = table.sort_values("incidents.per_10k", ascending=True)
             st.plotly_chart(charts.ranked_bars(table, THEME, label="unit",

@@ -696,11 +696,12 @@ def _write_chunk(conn, spec: TableSpec, columns: list[str], rows: list[dict], re
             cond = pk_cols[0].in_([k[0] for k in batch])
         else:
             cond = tuple_(*pk_cols).in_(batch)
-        stmt = select(*pk_cols, *[table.c[c] for c in columns if c not in spec.primary_key]).where(cond)
+        stmt = select(*pk_cols, *[table.c[c] for c in columns if c not in spec.primary_key],
+                      table.c.origin).where(cond)
         for rec in conn.execute(stmt).mappings():
             key = tuple(_norm(spec.columns[c].kind, rec[c]) for c in spec.primary_key)
             existing[key] = rec
-    inserts, updates = [], []
+    inserts, updates, claimed = [], [], []
     for r, key in zip(rows, keys):
         nkey = tuple(_norm(spec.columns[c].kind, v) for c, v in zip(spec.primary_key, key))
         rec = existing.get(nkey)
@@ -717,6 +718,8 @@ def _write_chunk(conn, spec: TableSpec, columns: list[str], rows: list[dict], re
             updates.append(r)
         else:
             result.unchanged += 1
+        if rec["origin"] is not None:   # a demo row the file confirms or updates is now the
+            claimed.append(r)           # office's own: demo --remove keeps it (origin NULL)
     if inserts:
         cols = sorted({k for r in inserts for k in r})
         conn.execute(table.insert(), [{c: r.get(c) for c in cols} for r in inserts])
@@ -730,6 +733,11 @@ def _write_chunk(conn, spec: TableSpec, columns: list[str], rows: list[dict], re
                    **{f"v_{c}": r.get(c) for c in set_cols}} for r in updates]
         conn.execute(stmt, params)
         result.updated += len(updates)
+    if claimed:
+        conn.execute(table.update()
+                     .where(and_(*[table.c[c] == bindparam(f"k_{c}") for c in spec.primary_key]))
+                     .values(origin=None),
+                     [{f"k_{c}": r[c] for c in spec.primary_key} for r in claimed])
 
 
 def _parse_exported_at(exported_at, now: datetime) -> datetime | None:
