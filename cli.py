@@ -3,7 +3,8 @@
     python cli.py demo [--db URL] [--seed N] [--scale X] [--until YYYY-MM-DD] [--force]
     python cli.py kpi --start YYYY-MM-DD --end YYYY-MM-DD [--as-of ...] [--community NAME ...]
                       [--by community|grid|category|channel|month] [--format json|table]
-    python cli.py import TABLE FILE [--db URL] [--mapping M.yaml] [--strict] [--rejects R.csv]
+    python cli.py import TABLE FILE [--db URL] [--mapping NAME|M.yaml] [--sheet S] [--create-missing]
+                         [--strict] [--rejects R.csv]
     python cli.py bench --cases 1000000 [--db URL] [--repeat 3] [--rebuild]
     python cli.py db upgrade [--db URL]     bring the store's schema to the newest version
     python cli.py db current [--db URL]     show the store's schema version
@@ -181,12 +182,25 @@ def cmd_bench(args) -> int:
 def add_import_parser(subparsers) -> argparse.ArgumentParser:
     p = subparsers.add_parser(
         "import", help="导入 CSV/XLSX/XLS 文件到数据表",
-        description="导入数据文件（UTF-8/GBK 自动识别；中文或英文表头；其他表头用映射文件）。")
+        description="导入数据文件（UTF-8/GBK 自动识别；中文或英文表头；其他表头用映射：未指定 --mapping 时，"
+                    "自动使用表头相符的已保存映射或内置预设，并说明用了哪一个）。",
+        epilog="退出码 (exit codes):\n"
+               "  0  导入完成（部分行被拒绝时也是 0，拒绝行见输出或 --rejects）\n"
+               "  1  --strict 发现无效行，整个文件未导入；或所有数据行均被拒绝，未导入任何数据\n"
+               "  2  参数或文件错误：找不到文件或映射、缺少必需列、映射无效、库结构需升级（db upgrade）\n"
+               "  3  数据库无法连接或使用\n"
+               "  4  内部错误",
+        formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("table", choices=list(TABLES), metavar="TABLE",
                    help="目标表：" + "、".join(f"{k}（{v.zh}）" for k, v in TABLES.items()))
     p.add_argument("file", metavar="FILE", help="数据文件（.csv / .xlsx / .xls）")
     p.add_argument("--db", default=None, help="数据库 URL（默认按 ZHILI_DB_URL、secrets.toml、内置 SQLite）")
-    p.add_argument("--mapping", default=None, help="映射文件（YAML：columns / constants / date_formats / values）")
+    p.add_argument("--mapping", default=None, metavar="NAME|FILE",
+                   help="映射：已保存映射或内置预设的名称（如 12345热线工单、网格事件），或映射文件路径"
+                        "（YAML：columns / constants / date_formats / values）")
+    p.add_argument("--sheet", default=None, help="工作表名称（XLSX/XLS；默认第一个有数据的可见工作表）")
+    p.add_argument("--create-missing", dest="create_missing", action="store_true",
+                   help="自动新建文件中出现、库中没有的社区和网格（类型 社区，人口待补充），而不是拒绝这些行")
     p.add_argument("--strict", action="store_true", help="严格模式：有任何无效行则整个文件都不导入")
     p.add_argument("--rejects", default=None, help="把拒绝行写入此文件（.csv 或 .xlsx）")
     p.add_argument("--exported-at", dest="exported_at", default=None,
@@ -203,7 +217,9 @@ def _fail(message: str) -> int:
 
 def run_import(args) -> int:
     from data.store.db import get_engine
-    from data.ingest.importer import import_file, rejects_to_csv, rejects_to_xlsx
+    from data.ingest.importer import (
+        FileError, get_mapping, import_file, rejects_to_csv, rejects_to_xlsx,
+    )
     from data.ingest.parsing import encoding_label
 
     path = Path(args.file)
@@ -219,20 +235,26 @@ def run_import(args) -> int:
             by = getpass.getuser()
         except Exception:  # noqa: BLE001
             by = None
-    result = import_file(engine, args.table, path, path.name, mapping=args.mapping,
-                         strict=args.strict, exported_at=args.exported_at, imported_by=by)
+    mapping = args.mapping
+    if mapping and not Path(mapping).is_file() and Path(mapping).suffix.lower() not in (".yaml", ".yml"):
+        try:
+            mapping = get_mapping(engine, mapping, args.table)   # a saved mapping or preset
+        except FileError as exc:
+            return _fail(str(exc))
+    result = import_file(engine, args.table, path, path.name, mapping=mapping,
+                         strict=args.strict, exported_at=args.exported_at, imported_by=by,
+                         sheet=args.sheet, create_missing=args.create_missing,
+                         auto_mapping=mapping is None)
     if result.error:
         return _fail(result.error)
     table_zh = TABLES[args.table].zh
     enc = f"，编码 {encoding_label(result.encoding)}" if result.encoding else ""
     print(f"文件：{path.name}（{(result.file_format or '').upper()}{enc}）→ 表 {args.table}（{table_zh}）")
+    if not result.mapping_name and mapping is None:
+        print("使用映射：无（表头均可直接识别，或没有表头相符的已保存映射/预设）")
     print(result.summary_zh())
-    if result.column_mapping:
-        print("列对应：" + "，".join(f"{k}→{v}" for k, v in result.column_mapping.items()))
-    if result.ignored_columns:
-        print("已忽略的未知列：" + "、".join(result.ignored_columns))
-    if result.dropped_columns:
-        print("已丢弃的个人信息列（不保存）：" + "、".join(result.dropped_columns))
+    for line in result.report_lines():
+        print(line)
     for w in result.warnings:
         print("提示：" + w)
     if result.rejects:
@@ -250,7 +272,7 @@ def run_import(args) -> int:
             print(f"拒绝行已写入：{out}")
         except OSError as exc:
             print(f"警告：无法写入拒绝行文件 {out}：{exc.strerror}", file=sys.stderr)
-    return 0 if result.committed else 1
+    return 0 if result.committed and not result.all_rejected else 1
 
 
 def build_parser() -> argparse.ArgumentParser:

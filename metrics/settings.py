@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable
 
+from data.ingest import synonyms as _synonyms
 from metrics.period import PRESETS
 
 SETTINGS_FILE = Path(__file__).resolve().parent.parent / "settings.toml"
@@ -56,6 +57,26 @@ class Key:
 
 def _num(x: float) -> str:
     return str(int(x)) if float(x).is_integer() else str(x)
+
+
+class Open(dict):
+    """A table whose keys an office chooses (the import synonyms): the keys listed are the
+    defaults, any other key is allowed too and checked against ``item``."""
+
+    def __init__(self, item: Key, entries: dict[str, Key]):
+        super().__init__(entries)
+        self.item = item
+
+
+def _synonym_tables() -> dict[str, Open]:
+    """[import.synonyms.<column>]: value as offices write it = value as stored (the defaults
+    and the allowed values come from data/ingest/synonyms.py)."""
+    out = {}
+    for section, targets in _synonyms.TARGETS.items():
+        item = Key("", "str", choices=targets)
+        out[section] = Open(item, {word: Key(value, "str", choices=targets)
+                                   for word, value in _synonyms.DEFAULTS[section].items()})
+    return out
 
 
 def _rate(default: float) -> Key:
@@ -137,6 +158,9 @@ SCHEMA: dict[str, Any] = {
         "refresh_seconds": Key(300, "int", 10, 86_400),
         "stale_hours": Key(24, "float", 0, 720, low_open=True),
     },
+    "import": {
+        "synonyms": _synonym_tables(),
+    },
 }
 
 
@@ -216,6 +240,9 @@ def _check_tree(data: dict[str, Any], schema: dict[str, Any], prefix: str = "") 
     """Unknown keys, types and ranges of a (partial) settings tree."""
     for name, value in data.items():
         dotted = prefix + name
+        if name not in schema and isinstance(schema, Open):  # an office's own key
+            _check_value(dotted, schema.item, value)
+            continue
         if name not in schema:
             hint = difflib.get_close_matches(name, list(schema), n=1, cutoff=0.6)
             known = "、".join(schema)

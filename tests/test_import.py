@@ -215,7 +215,7 @@ def test_rows_dated_after_the_import_are_stored_and_counted(store):
             "F5,2024-03-05 10:00,城东社区,2031-03-05,\n").encode()
     pv = preview_file(store, "cases", data, "f.csv")
     assert pv.future_rows == {"reported_at": 3, "closed_at": 1}
-    assert pv.warnings[0].startswith("预览的 5 行中有 3 行的受理时间晚于当前时间（") and pv.notes == []
+    assert pv.warnings[0].startswith("全部 5 行中有 3 行的受理时间晚于当前时间（") and pv.notes == []
     r = imp(store, "cases", data, "f.csv")
     assert (r.error, r.inserted, r.rejected, r.committed) == (None, 5, 0, True)
     assert r.future_rows == {"reported_at": 3, "closed_at": 1}

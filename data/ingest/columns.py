@@ -256,3 +256,95 @@ def classify_header(table: str, header: object, extra: dict[str, str] | None = N
     if any(w in h for w in ("电话", "手机", "phone", "mobile")):
         return PHONE
     return None
+
+
+# ---------------------------------------------------------------------------------------
+# Mapping targets by canonical name or Chinese label
+
+IGNORE = "ignore"
+IGNORE_WORDS = frozenset({"ignore", "忽略", "不导入", ""})
+ID_NUMBER_LABEL = "身份证号"
+PHONE_LABEL = "电话"
+
+
+def target_of(table: str, name: object) -> str | None:
+    """The mapping target NAME means for TABLE: a canonical column, ID_NUMBER, PHONE or
+    IGNORE; NAME may be the canonical name, the Chinese label of DATA.md (受理时间), a header
+    synonym (所属社区), 身份证号/电话 or 忽略. None when it means nothing in TABLE."""
+    if name is None or normalise_header(name) in {normalise_header(w) for w in IGNORE_WORDS}:
+        return IGNORE
+    spec = TABLES[table]
+    s = str(name).strip()
+    if s in spec.columns or s in (ID_NUMBER, PHONE):
+        return s
+    h = normalise_header(s)
+    found = header_lookup(table).get(h)
+    if found:
+        return found
+    if h in {normalise_header(x) for x in ID_NUMBER_HEADERS}:
+        return ID_NUMBER
+    if h in {normalise_header(x) for x in PHONE_HEADERS}:
+        return PHONE
+    return None
+
+
+def target_label(table: str, target: str | None) -> str:
+    """The Chinese label shown for a mapping target (忽略 for none)."""
+    if target is None or target == IGNORE:
+        return "忽略"
+    if target == ID_NUMBER:
+        return "身份证号（加密为身份标识）" if TABLES[table].has_person_key else "身份证号（丢弃）"
+    if target == PHONE:
+        return "电话（丢弃，不保存）"
+    return TABLES[table].columns[target].zh
+
+
+def target_options(table: str) -> list[tuple[str, str]]:
+    """(target, Chinese label) for a mapping drop-down: 忽略 first, then the table's columns
+    in order (person_key comes from 身份证号), then 身份证号 where the table has person_key,
+    then 电话."""
+    spec = TABLES[table]
+    out = [(IGNORE, "忽略")]
+    out += [(c, col.zh + ("（必填）" if col.required else "")) for c, col in spec.columns.items()
+            if c != "person_key"]
+    if spec.has_person_key:
+        out.append((ID_NUMBER, target_label(table, ID_NUMBER)))
+    out.append((PHONE, target_label(table, PHONE)))
+    return out
+
+
+# ---------------------------------------------------------------------------------------
+# Deadlines: a date alone means the end of that day (DATA.md)
+
+DEADLINE_COLUMNS = frozenset({"deadline_at"})
+
+
+# ---------------------------------------------------------------------------------------
+# Columns the KPIs depend on: an import whose records lack one says which KPIs it affects.
+# The labels are those of metrics.registry (data/ does not import metrics/; a test checks
+# every label here against the registry).
+
+KPI_FIELDS: dict[str, dict[str, tuple[str, ...]]] = {
+    "cases": {
+        "responded_at": ("响应率", "三率综合得分"),
+        "deadline_at": ("按期办结率", "按期办结量", "超期未办结"),
+        "closed_at": ("办结量", "办结率", "按期办结率", "超期未办结", "办理时长中位数(小时)",
+                      "有效回访量", "解决率", "满意率"),
+        "resolution_level": ("小事不出社区", "大事不出街道", "矛盾上交率"),
+        "satisfaction": ("有效回访量", "解决率", "满意率", "三率综合得分"),
+        "callback_resolved": ("解决率", "三率综合得分"),
+    },
+    "petitions": {
+        "closed_at": ("信访办结率", "信访按期办结率"),
+        "deadline_at": ("信访按期办结率",),
+        "persons": ("信访人次", "集体访"),
+        "is_repeat": ("重复信访率",),
+        "is_leapfrog": ("越级访",),
+    },
+    "incidents": {
+        "category": ("刑事警情", "治安警情"),
+    },
+    "communities": {
+        "population": ("万人警情数",),
+    },
+}

@@ -151,6 +151,21 @@ def parse_datetime(raw, formats: list[str] | tuple[str, ...] = ()) -> datetime:
     raise ValueError("无法识别的日期格式（可用：2024-03-05 14:30:00、2024/3/5、03/05/2024 02:30:00 PM、Excel 日期）")
 
 
+END_OF_DAY = time(23, 59, 59)
+
+
+def parse_deadline(raw, formats: list[str] | tuple[str, ...] = ()) -> datetime:
+    """A deadline (办理时限): a date alone means the end of that day, 23:59:59 (DATA.md).
+
+    "A date alone" is a text or format without a time, a date cell, a whole Excel serial
+    number — and a time of exactly 00:00:00, which is how a date-only field comes out of a
+    database export or an Excel date cell (a deadline at the first second of a day is never
+    meant: it would make every case closed that day overdue).
+    """
+    value = parse_datetime(raw, formats)
+    return datetime.combine(value.date(), END_OF_DAY) if value.time() == time() else value
+
+
 def parse_date(raw, formats=()) -> date:
     return parse_datetime(raw, formats).date()
 
