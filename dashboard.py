@@ -87,6 +87,12 @@ PAGES = {
     "专题分析": [
         st.Page("pages/cases.py", title="诉求办理", icon=":material/assignment_turned_in:",
                 url_path="cases"),
+        st.Page("pages/safety.py", title="信访与警情", icon=":material/local_police:",
+                url_path="safety"),
+    ],
+    "干部考核": [
+        st.Page("pages/cadres.py", title="干部考勤与日志", icon=":material/badge:",
+                url_path="cadres"),
     ],
     "大屏": [
         st.Page("pages/bigscreen.py", title="指挥中心大屏", icon=":material/tv:",

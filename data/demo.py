@@ -59,8 +59,9 @@ Besides these, normal noise that KPIs must handle: a few responses later than 24
 closures, ~4 % of cases settled only 20–240 days after their deadline (积案; so the open
 backlog at the cutoff is mostly recent) and ~0.4 % never closed, cases without deadline,
 petitions without deadline, invalid incidents, late arrivals, early leaves, missing
-check-outs, absences, off-day check-ins, short logs (< 15 characters) and logs filed days
-later.
+check-outs, absences, off-day check-ins, short logs (< 15 characters), logs filed days
+later, a few check-ins 2–3 km from the cadre's community, and now and then a weaker
+cadre who writes a whole month's logs on its second-to-last day (月末集中补录).
 """
 from __future__ import annotations
 
@@ -86,6 +87,7 @@ START = date(2018, 1, 1)
 # table codes for the per-day random streams (never change: they define the demo)
 T_ROSTER, T_CASES, T_PETITIONS, T_INCIDENTS = 1, 2, 3, 4
 T_ATTENDANCE, T_WORKLOGS, T_BENEFITS, T_RELIEF, T_INSURANCE, T_FAULTS = 5, 6, 7, 8, 9, 10
+T_BATCH = 11
 
 # fault codes
 F_NEG_DURATION, F_STATUS_NO_CLOSE, F_CLOSED_STATUS_OPEN, F_DEADLINE_BEFORE = 1, 2, 3, 4
@@ -657,11 +659,14 @@ def _attendance_for_day(seed: int, d: date, r: Roster) -> list[dict]:
                 continue
             cin = 8 * 3600 + 30 * 60 + int(x[2] * 90 * 60)
             cout = 12 * 3600 + int(x[6] * 5 * 3600)
+        # now and then a community cadre checks in far from the community (2–3 km)
+        away = workday and c.community is not None and x[7] < (0.02 if c.weak else 0.002)
+        shift = (0.0135 + 0.009 * x[6]) * (1 if x[2] < 0.5 else -1) if away else 0.0
         rows.append(dict(
             cadre_id=c.cadre_id, day=d, check_in_at=day0 + timedelta(seconds=cin),
             check_out_at=None if cout is None else day0 + timedelta(seconds=cout),
-            lat=round(c.lat + jit[c.idx][0], 6),
-            lon=round(c.lon + jit[c.idx][1], 6)))
+            lat=round(c.lat + jit[c.idx][0] + shift, 6),
+            lon=round(c.lon + jit[c.idx][1] + shift, 6)))
     if bad and rows:
         row = rows[len(rows) // 2]
         row["check_out_at"] = row["check_in_at"] - timedelta(hours=1, minutes=12)
@@ -682,9 +687,20 @@ LOG_RESULTS = ["已登记并上报平台", "现场协调解决", "已联系物�
 LOG_SHORT = ["正常走访。", "巡查网格", "无异常", "入户走访。", "同上", "参加会议。"]
 
 
+@lru_cache(maxsize=4096)
+def _batch_month(seed: int, y: int, m: int) -> frozenset[int]:
+    """The weaker cadres (by index) who write a month's logs only at its end (月末集中补录):
+    a function of the seed and the month."""
+    u = _rng(seed, T_BATCH, _month_index(y, m)).random(len(build_roster(seed).cadres))
+    return frozenset(c.idx for c in build_roster(seed).cadres if c.weak and u[c.idx] < 0.2)
+
+
 def _worklogs_for_day(seed: int, d: date, r: Roster) -> list[dict]:
     if not _is_workday(d):
         return []
+    month_end = date(d.year + d.month // 12, d.month % 12 + 1, 1) - timedelta(days=1)
+    batch = _batch_month(seed, d.year, d.month) if d < month_end - timedelta(days=1) \
+        else frozenset()
     rng = _rng(seed, d.toordinal(), T_WORKLOGS)
     m = len(r.cadres)
     u = rng.random((m, 9)).tolist()
@@ -704,6 +720,9 @@ def _worklogs_for_day(seed: int, d: date, r: Roster) -> list[dict]:
             created = day0 + timedelta(days=1, seconds=int(8 * 3600 + x[2] * 3 * 3600))
         else:
             created = day0 + timedelta(days=2 + int(x[3] * 4), seconds=int(9 * 3600 + x[2] * 8 * 3600))
+        if c.idx in batch:  # written on the month's second-to-last day
+            created = datetime.combine(month_end - timedelta(days=1), time(15)) + \
+                timedelta(minutes=d.day * 3, seconds=int(x[2] * 120))
         visits = int(x[4] * (13 if c.role == "网格员" else 6))
         issues = int(x[5] ** 1.8 * 4)
         if x[6] < (0.08 if c.weak else 0.015):

@@ -107,11 +107,12 @@ def ranked_bars(df: pd.DataFrame, theme: Theme, *, label: str, value: str,
     if target is not None:
         fig.add_vline(x=target, line_dash="dash", line_color=theme.text,
                       annotation_text=f"目标 {fmt_kpi(value, target)}")
-    # Scores cluster near the top: start the axis below the lowest bar, not at 0.
-    low = min([*df[value].dropna(), target if target is not None else 1e9])
-    start = 0 if pct else max(0, 10 * int((low - 10) // 10))
-    fig.update_xaxes(tickformat=".0%" if pct else None, title=value_name,
-                     range=[start, 1.0 if pct else 100])
+    if kpi.fmt == "score":  # scores cluster near the top: start below the lowest bar
+        low = min([*df[value].dropna(), target if target is not None else 1e9])
+        span = [max(0, 10 * int((low - 10) // 10)), 100]
+    else:  # rates from 0 to 100 %, other figures from 0 to a little above the largest
+        span = [0, 1.0 if pct else 1.1 * max([*df[value].dropna(), target or 0, 1e-9])]
+    fig.update_xaxes(tickformat=".0%" if pct else None, title=value_name, range=span)
     fig.update_yaxes(tickfont=dict(size=theme.font_size))
     return _layout(fig, theme, height)
 
@@ -173,3 +174,114 @@ def pie(df: pd.DataFrame, theme: Theme, *, label: str, value: str,
     fig.update_layout(showlegend=False)
     return _layout(fig, theme, height)
 
+
+WEEKDAYS = ["周一", "周二", "周三", "周四", "周五", "周六", "周日"]
+
+
+def trend_with_last_year(rows: list[dict], theme: Theme, *, key: str,
+                         height: int = 320) -> go.Figure:
+    """KPI ``key`` by month (bars), the same month a year earlier (line) and the trailing
+    12-month moving average (dashed), from ``metrics.trends.monthly_trend`` rows."""
+    months = [r["month"] for r in rows]
+    fig = go.Figure()
+    fig.add_bar(x=months, y=[r["value"] for r in rows], name=f"本期{REGISTRY[key].label}",
+                marker_color=theme.palette[0], opacity=0.85)
+    fig.add_scatter(x=months, y=[r["last_year"] for r in rows], name="上年同月",
+                    mode="lines+markers", line=dict(color=theme.palette[1], width=2))
+    fig.add_scatter(x=months, y=[r["ma12"] for r in rows], name="12个月移动平均",
+                    mode="lines", line=dict(color=theme.text, width=2, dash="dash"))
+    fig.update_layout(legend=dict(orientation="h", y=1.12, x=0))
+    fig.update_xaxes(type="category")
+    return _layout(fig, theme, height)
+
+
+def hour_weekday_heatmap(grid: list[list[int]], theme: Theme, height: int = 300) -> go.Figure:
+    """Counts by weekday (rows, Monday on top) and hour of day (columns)."""
+    fig = go.Figure(go.Heatmap(z=grid, x=[f"{h}时" for h in range(24)], y=WEEKDAYS,
+                               colorscale="Blues", hovertemplate="%{y} %{x}: %{z} 起<extra></extra>",
+                               colorbar=dict(title="起数")))
+    fig.update_yaxes(autorange="reversed")
+    return _layout(fig, theme, height)
+
+
+# ------------------------------------------------------------ cadres: 考勤与日志, 考核评议
+
+# each day's status in a cadre's attendance calendar (metrics.attendance.STATUSES), colour
+# and meaning together in the legend
+STATUS_COLOURS = {"出勤": "#2f9e44", "迟到": "#f08c00", "早退": "#fcc419", "未签退": "#7048e8",
+                  "缺勤": "#e03131", "非工作日打卡": "#1f6feb", "休息日": "#e9ecef",
+                  "未在岗": "#adb5bd"}
+
+
+def monthly_counts(df: pd.DataFrame, theme: Theme, *, x: str, keys: list[str],
+                   height: int = 300) -> go.Figure:
+    """Counts of several KPIs by month as grouped bars (names from the registry)."""
+    fig = go.Figure()
+    for i, key in enumerate(keys):
+        fig.add_bar(x=df[x], y=df[key], name=REGISTRY[key].label,
+                    marker_color=theme.palette[(i + 1) % len(theme.palette)])
+    fig.update_layout(barmode="group")
+    fig.update_xaxes(type="category")
+    fig.update_yaxes(title="次数 / 天数", rangemode="tozero")
+    return _layout(fig, theme, height)
+
+
+def attendance_calendar(days: pd.DataFrame, theme: Theme) -> alt.Chart:
+    """One cadre's days: a row per month, a column per day of the month, each cell coloured
+    by its status (``month``, ``dom``, ``status``, ``date``, ``check_in``, ``check_out``,
+    ``holiday`` columns); the legend names every status."""
+    months = sorted(days["month"].unique())
+    return (alt.Chart(days).mark_rect(stroke="#ffffff", strokeWidth=1.5).encode(
+        x=alt.X("dom:O", title="日", axis=alt.Axis(labelAngle=0)),
+        y=alt.Y("month:O", title=None, sort=months),
+        color=alt.Color("status:N", title="状态",
+                        scale=alt.Scale(domain=list(STATUS_COLOURS),
+                                        range=list(STATUS_COLOURS.values())),
+                        legend=alt.Legend(orient="bottom", columns=8)),
+        tooltip=[alt.Tooltip("date:N", title="日期"), alt.Tooltip("status:N", title="状态"),
+                 alt.Tooltip("check_in:N", title="签到"), alt.Tooltip("check_out:N", title="签退"),
+                 alt.Tooltip("holiday:N", title="节假日")],
+    ).properties(height=max(120, 30 * len(months) + 60))
+     .configure(background=theme.background)
+     .configure_axis(labelColor=theme.text, titleColor=theme.text, labelFont=FONT,
+                     titleFont=FONT, labelFontSize=theme.font_size)
+     .configure_legend(labelFont=FONT, titleFont=FONT, labelColor=theme.text,
+                       titleColor=theme.text, labelFontSize=theme.font_size)
+     .configure_view(stroke=None))
+
+
+def appraisal_parts(rows: list[dict], theme: Theme, height: int = 260) -> go.Figure:
+    """A score's parts as horizontal bars: per component the points earned (green) and lost
+    (grey) out of its weight, and the deductions (red); ``rows``: ``label``, ``earned``,
+    ``lost`` (components) or ``deducted`` (deductions), in points."""
+    labels = [text_label(r["label"]) for r in rows][::-1]
+    earned = [r.get("earned", 0.0) for r in rows][::-1]
+    lost = [r.get("lost", 0.0) for r in rows][::-1]
+    deducted = [r.get("deducted", 0.0) for r in rows][::-1]
+    fig = go.Figure()
+    fig.add_bar(y=labels, x=earned, orientation="h", name="得分", marker_color=theme.good,
+                texttemplate="%{x:.2f}", textposition="inside")
+    fig.add_bar(y=labels, x=lost, orientation="h", name="失分", marker_color="#ced4da",
+                texttemplate="%{x:.2f}", textposition="inside")
+    fig.add_bar(y=labels, x=deducted, orientation="h", name="扣分", marker_color=theme.bad,
+                texttemplate="%{x:.2f}", textposition="inside")
+    fig.update_layout(barmode="stack")
+    fig.update_xaxes(title="分", rangemode="tozero")
+    return _layout(fig, theme, height)
+
+
+def score_distribution(df: pd.DataFrame, theme: Theme, *, score: str, group: str,
+                       tiers: dict[str, float], height: int = 300) -> go.Figure:
+    """Scores as dots per group (a role), with the tiers' lower bounds as lines."""
+    fig = go.Figure()
+    for i, (name, part) in enumerate(df.groupby(group, sort=False)):
+        fig.add_scatter(x=part[score], y=[text_label(name)] * len(part), mode="markers",
+                        name=text_label(name), marker=dict(size=9, opacity=0.75,
+                                                           color=theme.palette[i % len(theme.palette)]),
+                        hovertemplate="%{x:.2f} 分<extra></extra>")
+    for name, low in tiers.items():
+        fig.add_vline(x=low, line_dash="dot", line_color=theme.text,
+                      annotation_text=f"{name} ≥ {low:g}", annotation_position="top")
+    fig.update_layout(showlegend=False)
+    fig.update_xaxes(title="得分", range=[max(0, min([*df[score], *tiers.values()]) - 5), 100.5])
+    return _layout(fig, theme, height)

@@ -3,6 +3,7 @@ value in a link is replaced or dropped with a notice, never an exception), cache
 computations, the 数据截至 banner and metric cards with their definitions on hover."""
 from __future__ import annotations
 
+import importlib
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -327,3 +328,18 @@ def empty_state(df: pd.DataFrame | None, message: str = "本期无数据") -> bo
         return True
     return False
 
+
+@st.cache_data(ttl=CACHE_TTL, max_entries=64, show_spinner="正在计算指标…")
+def _cached_call(name: str, url: str, start: date, end: date, scope: tuple[str, ...],
+                 as_of: datetime):
+    module, function = name.rsplit(".", 1)
+    fn = getattr(importlib.import_module(module), function)
+    return fn(engine(), Query(Period(start, end), scope, as_of, settings()))
+
+
+def cached(fn, f: Filters, period: Period | None = None):
+    """``fn(engine, query)`` for the filters (a metrics list or table), cached like the
+    domain results; ``fn`` must be a module-level function of ``metrics``."""
+    p = period or f.period
+    return _cached_call(f"{fn.__module__}.{fn.__qualname__}", resolve_url(), p.start, p.end,
+                        f.scope, f.as_of)
