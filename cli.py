@@ -8,6 +8,8 @@
     python cli.py bench --cases 1000000 [--db URL] [--repeat 3] [--rebuild]
     python cli.py db upgrade [--db URL]     bring the store's schema to the newest version
     python cli.py db current [--db URL]     show the store's schema version
+    python cli.py appraisal publish --month YYYY-MM [--force] [--db URL]   freeze a month's 干部考核
+    python cli.py appraisal export --month YYYY-MM --out FILE.xlsx [--db URL]
 
 Exit codes: 0 done; 1 the command ran but its outcome is negative (``import --strict``
 refused the file, a ``bench`` target was missed, ``db current``: an upgrade is needed);
@@ -179,6 +181,47 @@ def cmd_bench(args) -> int:
     return run_bench(args)
 
 
+def _month(text: str) -> str:
+    """``--month 2024-10``: a month as 'YYYY-MM'."""
+    try:
+        value = datetime.strptime(text, "%Y-%m")
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"月份格式应为 YYYY-MM: {text!r}") from None
+    return f"{value:%Y-%m}"
+
+
+def cmd_appraisal(args) -> int:
+    """``appraisal publish``: freeze a finished month's cadre appraisal (考核评议) into the
+    snapshot tables; ``appraisal export``: the month as an Excel workbook (the published
+    snapshot when there is one, else the live figures)."""
+    from metrics.appraisal_store import PublishError, month_view, publish
+
+    engine = _engine(args)
+    _require_current(engine)
+    if not has_data(engine):
+        raise CliError("数据库中没有数据, 请先运行 python cli.py demo (store is empty)")
+    if args.action == "publish":
+        try:
+            view = publish(engine, args.month, by=getpass.getuser(), force=args.force)
+        except PublishError as exc:
+            raise CliError(str(exc)) from None
+        print(f"已发布 {args.month} 干部考核: {len(view.rows)} 人, "
+              f"考核时点 {view.as_of:%Y-%m-%d %H:%M:%S}")
+        return 0
+    from metrics.appraisal_export import workbook
+
+    if not args.out:
+        raise CliError("参数错误 (bad arguments): appraisal export 需要 --out FILE.xlsx")
+    view = month_view(engine, args.month)
+    data = workbook(view)
+    try:
+        Path(args.out).write_bytes(data)
+    except OSError as exc:
+        raise CliError(f"无法写入 {args.out}: {exc.strerror or exc}") from None
+    print(f"已导出 {view.title()} ({len(view.rows)} 人) 到 {args.out}")
+    return 0
+
+
 def add_import_parser(subparsers) -> argparse.ArgumentParser:
     p = subparsers.add_parser(
         "import", help="导入 CSV/XLSX/XLS 文件到数据表",
@@ -311,6 +354,16 @@ def build_parser() -> argparse.ArgumentParser:
                     help="upgrade: 升级到最新版本 (SQLite 先备份); current: 显示当前版本")
     db.add_argument("--db", help="database URL (default: ZHILI_DB_URL, secrets, SQLite)")
     db.set_defaults(func=cmd_db)
+
+    appraisal = sub.add_parser("appraisal", help="干部考核: 发布与导出 (cadre appraisal)")
+    appraisal.add_argument("action", choices=("publish", "export"),
+                           help="publish: 发布(冻结)该月考核结果; export: 导出 Excel")
+    appraisal.add_argument("--month", type=_month, required=True, metavar="YYYY-MM")
+    appraisal.add_argument("--out", metavar="FILE.xlsx", help="export: 输出文件")
+    appraisal.add_argument("--force", action="store_true",
+                           help="publish: 重新发布已发布的月份(替换原快照)")
+    appraisal.add_argument("--db", help="database URL (default: ZHILI_DB_URL, secrets, SQLite)")
+    appraisal.set_defaults(func=cmd_appraisal)
     return parser
 
 

@@ -93,6 +93,8 @@ PAGES = {
     "干部考核": [
         st.Page("pages/cadres.py", title="干部考勤与日志", icon=":material/badge:",
                 url_path="cadres"),
+        st.Page("pages/appraisal.py", title="考核评议", icon=":material/workspace_premium:",
+                url_path="appraisal"),
     ],
     "大屏": [
         st.Page("pages/bigscreen.py", title="指挥中心大屏", icon=":material/tv:",

@@ -33,6 +33,7 @@ from fractions import Fraction
 
 from sqlalchemy import Engine, select
 
+from data.store import clock
 from data.store.db import data_as_of
 from data.store.schema import cases as cases_table
 from metrics import attendance, cases, registry, roster, worklogs
@@ -248,7 +249,7 @@ def month_query(engine: Engine, month: str, settings: Settings | None = None,
                 as_of: datetime | None = None) -> Query:
     """The query that appraises a month: the whole month, every community, judged at the
     month's end (or the store's 数据截至 before that)."""
-    store = as_of or data_as_of(engine) or datetime.now().replace(microsecond=0)
+    store = as_of or data_as_of(engine) or clock.now()
     return Query(month_period(month), (), month_as_of(month, store),
                  settings or load_settings())
 

@@ -237,3 +237,14 @@ def suspect_list(engine: Engine, q: Query) -> list[dict]:
                     "copies_day": x.copies_day, "similarity": x.similarity,
                     "batch_size": x.batch_size})
     return out
+
+
+def logged_days(engine: Engine, q: Query, cadre_id: str) -> set[date]:
+    """The scheduled days on which the cadre wrote a log (the log rate's numerator), by the
+    same per-row counts as the figures."""
+    per_row = DOMAIN.row_counts(q)
+    w = worklogs.c
+    stmt = (select(w.day).select_from(DOMAIN.from_clause)
+            .where(DOMAIN.cohort_filter(q), w.cadre_id == cadre_id, per_row["logged_days"] == 1))
+    with engine.connect() as conn:
+        return {_as_date(d) for d in conn.execute(stmt).scalars()}

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import date
 
 import pytest
+import streamlit as st
 from streamlit.testing.v1 import AppTest
 
 from data.store.db import ROOT, get_engine
@@ -116,3 +117,78 @@ def test_cadres_page_shows_hostile_names_as_text(tmp_path_factory, monkeypatch):
         for name in sorted(names, key=len, reverse=True):
             cut = cut.replace(md(name), "\x00")
         assert not [n for n in names if n in cut], body
+
+
+def _copy_of(demo_url: str, tmp_path) -> str:
+    """A private copy of the shared demo store (the test publishes into it)."""
+    import sqlite3
+
+    from sqlalchemy.engine import make_url
+
+    path = tmp_path / "demo.db"
+    src, dst = sqlite3.connect(make_url(demo_url).database), sqlite3.connect(path)
+    src.backup(dst)   # with whatever the write-ahead log still holds
+    src.close()
+    dst.close()
+    return f"sqlite:///{path}"
+
+
+def test_appraisal_page_shows_the_metrics_publishes_and_flags_revisions(demo_url, tmp_path,
+                                                                      monkeypatch):
+    from data.store.schema import attendance as attendance_table
+    from metrics import appraisal
+    from metrics.appraisal_store import published_months
+    from metrics.engine import compute
+    from metrics.settings import load_settings
+    from tests.builders import log_import
+
+    url = _copy_of(demo_url, tmp_path)
+    monkeypatch.setenv("ZHILI_DB_URL", url)
+    at = AppTest.from_file(str(ROOT / "dashboard.py"), default_timeout=180)
+    at.run()
+    at.switch_page("pages/appraisal.py").run()
+    assert not at.exception, at.exception
+    assert not at.error, [e.value for e in at.error]
+    month = at.selectbox(key="appraisal_month").value
+    assert month == "2019-11"                      # the last finished month by default
+    engine = get_engine(url)
+    q = appraisal.month_query(engine, month, load_settings())
+    result = compute(engine, appraisal.DOMAIN, q)
+    shown = _shown(app=at)
+    assert shown["参评人数"] == f"{len(result.groups['cadre']):,}"
+    assert shown["平均考核得分"] == fmt_kpi("appraisal.mean_score",
+                                          result.kpis["appraisal.mean_score"])
+    for tier, n in result.kpis["appraisal.tiers"].items():
+        assert shown[tier] == f"{n:,}"
+    table = _table(at, "等次")
+    for _, row in table.iterrows():               # 网格员 by default
+        figures = result.groups["cadre"][row["人员编号"]]
+        assert (row["得分"], row["等次"], row["排名"]) == (
+            figures["appraisal.score"], figures["appraisal.tier"], figures["appraisal.rank"])
+    parts = _table(at, "实际权重")
+    assert list(parts["项目"])[-1] == "合计"
+    assert at.get("download_button")
+
+    at.button(key="appraisal_publish").click().run()
+    assert not at.exception, at.exception
+    assert published_months(engine) == [month]
+    assert "实时得分" in _table(at, "等次").columns
+    assert not at.warning
+
+    # new data for the month arrive: the live figure shows beside the frozen one
+    # (here: a corrected export drops the top cadre's check-ins of the month)
+    cadre = table.iloc[0]["人员编号"]
+    with engine.begin() as conn:
+        conn.execute(attendance_table.delete().where(
+            attendance_table.c.cadre_id == cadre,
+            attendance_table.c.day >= q.period.start, attendance_table.c.day <= q.period.end))
+    log_import(engine, q.as_of.replace(year=2020, month=1, day=15), "attendance")
+    st.cache_data.clear()             # as the page's cache would expire (app.cache_ttl_seconds)
+    at.run()
+    assert not at.exception, at.exception
+    table = _table(at, "等次")
+    flagged = table[table["说明"] == "发布后数据有变动"]
+    assert list(flagged["人员编号"]) == [cadre]
+    assert flagged.iloc[0]["得分"] == result.groups["cadre"][cadre]["appraisal.score"]
+    assert flagged.iloc[0]["实时得分"] < flagged.iloc[0]["得分"]
+    assert any("发布后数据有变动" in w.value for w in at.warning)

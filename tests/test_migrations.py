@@ -180,7 +180,8 @@ def test_revision_chain_is_the_one_migrate_knows():
     script = ScriptDirectory.from_config(migrate.config())
     chain = [r.revision for r in reversed(list(script.walk_revisions()))]
     assert tuple(chain) == migrate.REVISIONS == ("0001_first_release", "0002_long_text",
-                                                 "0003_boundaries", "0004_onboarding")
+                                                 "0003_boundaries", "0004_onboarding",
+                                                 "0005_appraisal")
     assert script.get_current_head() == migrate.HEAD
     assert not (ROOT / "alembic.ini").exists()
 
@@ -478,7 +479,7 @@ def test_cli_db_current_and_upgrade_twice(name, server_urls, tmp_path, capsys):
         code, out, err = run(capsys, "db", "upgrade", "--db", url)
         assert code == 0 and "无需升级" in out
         code, out, err = run(capsys, "db", "current", "--db", url)
-        assert (code, out.strip()) == (0, "当前版本 0004_onboarding (最新)")
+        assert (code, out.strip()) == (0, f"当前版本 {migrate.HEAD} (最新)")
         assert counts(engine) == ROWS
         backups = list(tmp_path.glob("zhili.db.bak-*"))
         assert len(backups) == (1 if name == "sqlite" else 0)   # one backup, first run only
@@ -505,6 +506,6 @@ def test_cli_db_commands_in_a_process(tmp_path):
     assert code == 1 and "首版" in out and err == ""
     code, out, err = cli_run("db", "upgrade")
     assert code == 0 and "已备份到" in out and err == ""
-    assert cli_run("db", "current") == (0, "当前版本 0004_onboarding (最新)", "")
+    assert cli_run("db", "current") == (0, f"当前版本 {migrate.HEAD} (最新)", "")
     code, out, err = cli_run("db", "frobnicate")
     assert code == 2 and "参数错误" in err and "Traceback" not in err

@@ -246,6 +246,33 @@ boundaries = Table(
     **MYSQL,
 )
 
+# Published cadre appraisals (migration 0005): a month's results frozen at publication;
+# pages and exports read a published month from here (metrics.appraisal_store).
+appraisal_published = Table(
+    "appraisal_published", metadata,
+    Column("month", String(MONTH), primary_key=True),
+    Column("published_at", DateTime, nullable=False),
+    Column("as_of", DateTime, nullable=False),  # the moment the month was judged at
+    _str("published_by", NAME),
+    Column("cadres", Integer, nullable=False),
+    Column("settings", Text, nullable=False),   # appraisal.* settings in force (JSON)
+    **MYSQL,
+)
+
+appraisal_snapshot = Table(
+    "appraisal_snapshot", metadata,
+    Column("month", String(MONTH), primary_key=True),
+    _str("cadre_id", ID, primary_key=True),
+    _str("name"),
+    _str("role", 10),
+    _str("community"),
+    Column("score", Double, nullable=False),
+    _str("tier", 10, nullable=False),
+    Column("rank", Integer, nullable=False),
+    Column("parts", Text, nullable=False),      # components and deductions (JSON)
+    **MYSQL,
+)
+
 # An office's own settings (key/value; ``name``: the sub-district's name on every page).
 office = Table(
     "office", metadata,

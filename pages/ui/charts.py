@@ -282,6 +282,7 @@ def score_distribution(df: pd.DataFrame, theme: Theme, *, score: str, group: str
     for name, low in tiers.items():
         fig.add_vline(x=low, line_dash="dot", line_color=theme.text,
                       annotation_text=f"{name} ≥ {low:g}", annotation_position="top")
-    fig.update_layout(showlegend=False)
     fig.update_xaxes(title="得分", range=[max(0, min([*df[score], *tiers.values()]) - 5), 100.5])
-    return _layout(fig, theme, height)
+    fig = _layout(fig, theme, height)
+    fig.update_layout(showlegend=False, margin=dict(t=36))  # room for the tier labels
+    return fig
