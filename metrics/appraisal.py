@@ -28,6 +28,8 @@ from __future__ import annotations
 
 import dataclasses
 from collections import defaultdict
+from dataclasses import dataclass
+from functools import lru_cache
 from datetime import date, datetime, time, timedelta
 from fractions import Fraction
 
@@ -53,6 +55,8 @@ COMPONENTS = {  # settings key -> label
     "case_handling": "办件质效",
     "case_satisfaction_rate": "办件满意率",
 }
+UNITS = {"attendance_rate": "天", "log_rate": "天", "case_handling": "件",
+         "case_satisfaction_rate": "件"}  # of each component's counts
 DEDUCTIONS = {"overdue_cases": "超期未办结工单"}
 LOWEST_TIER = "待改进"
 CENT = 100  # points are kept in hundredths
@@ -74,27 +78,54 @@ def _exact_rate(result: Result, unit: str, key: str) -> tuple[Fraction | None, i
     return (Fraction(num, den) if den else None), num, den
 
 
-def effective_weights(weights: dict[str, float], present: list[str]) -> dict[str, int]:
-    """The weights (in hundredths) of the components that have data, scaled to 100.00 in
-    total by the largest-remainder method (ties: the earlier component)."""
-    nominal = {k: Fraction(str(weights[k])) for k in present}
-    total = sum(nominal.values())
+@lru_cache(maxsize=256)
+def _largest_remainder(nominal: tuple[tuple[str, Fraction], ...]) -> tuple[tuple[str, int], ...]:
+    present = [k for k, _ in nominal]
+    total = sum(v for _, v in nominal)
     if not total:
-        return {}
-    raw = {k: v / total * 100 * CENT for k, v in nominal.items()}
+        return ()
+    raw = {k: v / total * 100 * CENT for k, v in nominal}
     cents = {k: int(v) for k, v in raw.items()}  # floor: all >= 0
     left = 100 * CENT - sum(cents.values())
     order = sorted(present, key=lambda k: (-(raw[k] - cents[k]), present.index(k)))
     for k in order[:left]:
         cents[k] += 1
-    return cents
+    return tuple(cents.items())
+
+
+def effective_weights(weights: dict[str, float], present: list[str]) -> dict[str, int]:
+    """The weights (in hundredths) of the components that have data, scaled to 100.00 in
+    total by the largest-remainder method (ties: the earlier component)."""
+    return dict(_largest_remainder(tuple((k, Fraction(str(weights[k]))) for k in present)))
+
+
+@dataclass(frozen=True)
+class Rules:
+    """The appraisal settings in exact form, read once per computation."""
+
+    weights: dict[str, float]
+    per_case: Fraction          # points per overdue case
+    cap_cents: int
+    tiers: tuple[tuple[str, Fraction], ...]  # (name, lower bound in hundredths), best first
+
+    @classmethod
+    def of(cls, settings: Settings) -> "Rules":
+        d = settings.get_path("appraisal.deductions")
+        return cls(dict(settings.get_path("appraisal.weights")),
+                   Fraction(str(d["per_overdue_case"])),
+                   _half_up(Fraction(str(d["max_total"])) * CENT),
+                   tuple((name, Fraction(str(low)) * CENT)
+                         for name, low in settings.get_path("appraisal.tiers").items()))
+
+    def tier(self, cents: int) -> str:
+        for name, low in self.tiers:
+            if cents >= low:
+                return name
+        return LOWEST_TIER
 
 
 def tier_of(score_cents: int, settings: Settings) -> str:
-    for name, low in settings.get_path("appraisal.tiers").items():
-        if score_cents >= Fraction(str(low)) * CENT:
-            return name
-    return LOWEST_TIER
+    return Rules.of(settings).tier(score_cents)
 
 
 def tier_names(settings: Settings) -> list[str]:
@@ -105,40 +136,40 @@ def _points(cents: int) -> float:
     return cents / CENT
 
 
-def score_cadre(rates: dict[str, dict], overdue: int, settings: Settings) -> dict | None:
+def score_cadre(rates: dict[str, dict], overdue: int, settings: Settings | Rules) -> dict | None:
     """One cadre's score and parts from its component rates (``{key: {"rate": Fraction |
-    None, ...details}}``) and its overdue handled cases; None when no component has data."""
-    weights = settings.get_path("appraisal.weights")
+    None, ...basis}}``) and its overdue handled cases; None when no component has data.
+    Parts per component: rate, nominal and effective weight, points earned and lost, the
+    counts behind the rate; per deduction: count, points per case, cap and points."""
+    rules = settings if isinstance(settings, Rules) else Rules.of(settings)
     present = [k for k in COMPONENTS if rates[k]["rate"] is not None]
-    eff = effective_weights(weights, present)
+    eff = effective_weights(rules.weights, present)
     if not eff:
         return None
     components, earned_total = {}, 0
-    for key, label in COMPONENTS.items():
+    for key in COMPONENTS:
         r = rates[key]
         w = eff.get(key, 0)
         earned = _half_up(w * r["rate"]) if key in eff else 0
         earned_total += earned
         components[key] = {
-            "label": label, "rate": None if r["rate"] is None else float(r["rate"]),
-            "nominal_weight": float(weights[key]), "weight": _points(w),
+            "rate": None if r["rate"] is None else float(r["rate"]),
+            "nominal_weight": float(rules.weights[key]), "weight": _points(w),
             "earned": _points(earned), "lost": _points(w - earned),
             **{k: v for k, v in r.items() if k != "rate"},
         }
-    d = settings.get_path("appraisal.deductions")
-    wanted = _half_up(Fraction(str(d["per_overdue_case"])) * overdue * CENT)
-    deducted = min(wanted, _half_up(Fraction(str(d["max_total"])) * CENT), earned_total)
+    wanted = _half_up(rules.per_case * overdue * CENT)
+    deducted = min(wanted, rules.cap_cents, earned_total)
     score = earned_total - deducted
     return {
         "cents": score,
         "score": _points(score),
-        "tier": tier_of(score, settings),
+        "tier": rules.tier(score),
         "parts": {
             "components": components,
             "deductions": {"overdue_cases": {
-                "label": DEDUCTIONS["overdue_cases"], "count": overdue,
-                "per_case": float(d["per_overdue_case"]), "cap": float(d["max_total"]),
-                "points": _points(deducted)}},
+                "count": overdue, "per_case": float(rules.per_case),
+                "cap": _points(rules.cap_cents), "points": _points(deducted)}},
             "earned": _points(earned_total),
             "score": _points(score),
         },
@@ -153,16 +184,12 @@ def _component_rates(att: Result, wl: Result, handled: Result, cadre_id: str) ->
     satisfied, s_num, s_den = _exact_rate(handled, cadre_id, "cases.satisfaction_rate")
     both = [x for x in (closure, on_time) if x is not None]
     return {
-        "attendance_rate": {"rate": a, "num": a_num, "den": a_den, "unit": "天"},
-        "log_rate": {"rate": w, "num": w_num, "den": w_den, "unit": "天"},
-        "case_handling": {
-            "rate": sum(both) / len(both) if both else None,
-            "closure_rate": None if closure is None else float(closure),
-            "closure_num": c_num, "closure_den": c_den,
-            "on_time_rate": None if on_time is None else float(on_time),
-            "on_time_num": o_num, "on_time_den": o_den, "unit": "件"},
-        "case_satisfaction_rate": {"rate": satisfied, "num": s_num, "den": s_den,
-                                   "unit": "件"},
+        "attendance_rate": {"rate": a, "num": a_num, "den": a_den},
+        "log_rate": {"rate": w, "num": w_num, "den": w_den},
+        "case_handling": {"rate": sum(both) / len(both) if both else None,
+                          "closure_num": c_num, "closure_den": c_den,
+                          "on_time_num": o_num, "on_time_den": o_den},
+        "case_satisfaction_rate": {"rate": satisfied, "num": s_num, "den": s_den},
     }
 
 
@@ -195,12 +222,13 @@ def combine(engine: Engine, q: Query, by: tuple[str, ...], known) -> Result:
     overdue = {unit: figures["cases.overdue_open"] or 0
                for unit, figures in handled.groups.get("cadre", {}).items()}
     who = roster.read(engine, q)
+    rules = Rules.of(q.settings)
     scored: dict[str, dict] = {}
     for cadre_id, counts in att.counts.get("cadre", {}).items():
         if cadre_id not in who or not counts.get("scheduled"):
             continue
         rates = _component_rates(att, wl, handled, cadre_id)
-        s = score_cadre(rates, int(overdue.get(cadre_id, 0)), q.settings)
+        s = score_cadre(rates, int(overdue.get(cadre_id, 0)), rules)
         if s is not None:
             scored[cadre_id] = s
     by_role: dict[str | None, dict[str, int]] = defaultdict(dict)

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import io
 
-from metrics.appraisal import COMPONENTS
+from metrics.appraisal import COMPONENTS, DEDUCTIONS, UNITS
 from metrics.appraisal_store import MonthView
 
 SUMMARY = "汇总"
@@ -52,11 +52,11 @@ def summary_rows(view: MonthView) -> tuple[list[str], list[list]]:
     return header, rows
 
 
-def _basis(part: dict) -> str:
+def _basis(key: str, part: dict) -> str:
     if "closure_den" in part:
         return (f"办结 {part['closure_num']}/{part['closure_den']} 件; "
                 f"按期 {part['on_time_num']}/{part['on_time_den']} 件")
-    return f"{part['num']}/{part['den']} {part['unit']}"
+    return f"{part['num']}/{part['den']} {UNITS[key]}"
 
 
 def detail_rows(view: MonthView) -> tuple[list[str], list[list]]:
@@ -67,12 +67,12 @@ def detail_rows(view: MonthView) -> tuple[list[str], list[list]]:
         who = [r["cadre_id"], r["name"] or "", r["role"] or ""]
         for key in COMPONENTS:  # the settings' order (the snapshot's JSON sorts keys)
             part = r["parts"]["components"][key]
-            rows.append([*who, part["label"], _pct(part["rate"]),
-                         _basis(part) if part["rate"] is not None else "无数据, 不计入",
+            rows.append([*who, COMPONENTS[key], _pct(part["rate"]),
+                         _basis(key, part) if part["rate"] is not None else "无数据, 不计入",
                          part["nominal_weight"], part["weight"], part["earned"],
                          part["lost"]])
-        for d in r["parts"]["deductions"].values():
-            rows.append([*who, d["label"], None, f"{d['count']} 件 × {d['per_case']:g} 分, "
+        for key, d in r["parts"]["deductions"].items():
+            rows.append([*who, DEDUCTIONS[key], None, f"{d['count']} 件 × {d['per_case']:g} 分, "
                          f"上限 {d['cap']:g} 分", None, None, None, d["points"]])
         rows.append([*who, "合计", None, "各项得分之和 − 扣分", None, 100.0, r["score"], None])
     return header, rows

@@ -262,7 +262,13 @@ def keys(prefix: str) -> list[str]:
 
 
 def of_domain(domain: str) -> list[Kpi]:
-    return [k for k in REGISTRY.values() if k.domain == domain]
+    return list(_BY_DOMAIN.get(domain, ()))
+
+
+# each domain's KPIs in registry order (the engine asks once per breakdown unit)
+_BY_DOMAIN: dict[str, tuple[Kpi, ...]] = {}
+for _kpi in REGISTRY.values():
+    _BY_DOMAIN[_kpi.domain] = (*_BY_DOMAIN.get(_kpi.domain, ()), _kpi)
 
 
 def weights(kpi: Kpi, settings) -> list[float]:

@@ -114,24 +114,38 @@ def _sorted_unique(a: np.ndarray) -> np.ndarray:
 
 def gram_table(texts: Sequence[str | None]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Every text's distinct character 3-grams (as ``grams``) in bulk: ``(text, gram)`` pairs
-    sorted by text then gram (grams as dense integer ids) and the number of distinct grams."""
+    sorted by text then gram (grams as dense integer ids) and the number of distinct grams.
+
+    The texts are laid end to end as one array of code points; every position that starts
+    a 3-gram inside its text gives one 63-bit gram (three 21-bit code points), so the work is
+    a few whole-array operations whatever the number of texts."""
     stripped = [(x or "").strip() for x in texts]
     lengths = np.fromiter(map(len, stripped), dtype=np.int64, count=len(stripped))
-    cps = np.frombuffer("".join(stripped).encode("utf-32-le"), dtype=np.uint32).astype(np.int64)
-    starts = np.cumsum(lengths) - lengths
-    counts = np.where(lengths >= 3, lengths - 2, np.minimum(lengths, 1))
-    text, offset = _segments(counts)
-    pos = starts[text] + offset
-    size = lengths[text]
-    padded = np.concatenate((cps, [_NONE, _NONE]))
-    c1 = np.where(offset + 1 < size, padded[pos + 1], _NONE)
-    c2 = np.where(offset + 2 < size, padded[pos + 2], _NONE)
-    gram = (padded[pos] << 42) | (c1 << 21) | c2
+    cps = np.frombuffer("".join(stripped).encode("utf-32-le"), dtype=np.uint32)
+    owner = np.repeat(np.arange(len(stripped), dtype=np.int32), lengths)
+    if len(cps) >= 3:
+        # a position starts a gram when the two after it belong to the same text
+        starts = np.flatnonzero(owner[2:] == owner[:-2])
+        gram = ((cps[starts].astype(np.int64) << 42) | (cps[starts + 1].astype(np.int64) << 21)
+                | cps[starts + 2].astype(np.int64))
+        text = owner[starts].astype(np.int64)
+    else:
+        gram = text = np.zeros(0, dtype=np.int64)
+    short = np.flatnonzero((lengths > 0) & (lengths < 3))  # a text shorter than 3: one gram
+    if len(short):
+        first = np.cumsum(lengths) - lengths
+        padded = np.concatenate((cps.astype(np.int64), [_NONE, _NONE]))
+        c0 = padded[first[short]]
+        c1 = np.where(lengths[short] > 1, padded[first[short] + 1], _NONE)
+        gram = np.concatenate((gram, (c0 << 42) | (c1 << 21) | _NONE))
+        text = np.concatenate((text, short))
     uniq = _sorted_unique(gram)
-    dense = np.searchsorted(uniq, gram)
-    pairs = _sorted_unique(text * len(uniq) + dense) if len(uniq) else gram
     n = max(len(uniq), 1)
+    pairs = _sorted_unique(text * n + np.searchsorted(uniq, gram)) if len(uniq) else gram
     return pairs // n, pairs % n, np.asarray(len(uniq))
+
+
+CHUNK = 8192  # texts per vectorised pass: bounds the memory, whole groups per pass
 
 
 def near_duplicates_bulk(texts: Sequence[str | None], groups: Sequence[int],
@@ -141,13 +155,32 @@ def near_duplicates_bulk(texts: Sequence[str | None], groups: Sequence[int],
     (``groups``: a group number per text) and in written order within each group; only
     texts with ``probe`` set are looked at as copies (every text may be an original). The
     same matches as ``near_duplicates`` run on each group (each copy with its most similar
-    earlier text; ties: nearest in time, then latest written)."""
-    n = len(texts)
-    if n == 0:
-        return []
+    earlier text; ties: nearest in time, then latest written). Whole groups are taken in
+    passes of about ``CHUNK`` texts, so memory stays flat however many texts there are."""
     groups = np.asarray(groups, dtype=np.int64)
     times = np.asarray(times, dtype=np.int64)
     probe = np.asarray(probe, dtype=bool)
+    bounds = np.flatnonzero(np.diff(groups)) + 1          # where a new group starts
+    out, lo = [], 0
+    while lo < len(groups):
+        hi = len(groups) if lo + CHUNK >= len(groups) else \
+            int(bounds[np.searchsorted(bounds, lo + CHUNK, side="right") - 1])
+        if hi <= lo:  # one group larger than a pass: take it whole
+            later = bounds[bounds > lo]
+            hi = int(later[0]) if len(later) else len(groups)
+        out += [Match(m.index + lo, m.original + lo, m.similarity)
+                for m in _near_duplicates_pass(texts[lo:hi], groups[lo:hi], times[lo:hi],
+                                               probe[lo:hi], t, window)]
+        lo = hi
+    return out
+
+
+def _near_duplicates_pass(texts: Sequence[str | None], groups: np.ndarray,
+                          times: np.ndarray, probe: np.ndarray, t: float,
+                          window: int) -> list[Match]:
+    n = len(texts)
+    if n == 0 or not probe.any():
+        return []
     text, gram, n_grams = gram_table(texts)
     u = max(int(n_grams), 1)
     size = np.bincount(text, minlength=n)

@@ -27,7 +27,8 @@ from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
-from sqlalchemy import Engine, exists, func, literal_column, or_, select
+import numpy as np
+from sqlalchemy import Engine, String, exists, func, literal_column, or_, select, type_coerce
 
 from data.store.schema import cadres, worklogs
 from metrics import calendar, roster
@@ -91,19 +92,6 @@ class Suspect:
         return "、".join(REASONS[r] for r in self.reasons)
 
 
-@dataclass(frozen=True)
-class _Log:
-    log_id: str
-    cadre_id: str
-    day: date
-    created_at: datetime | None
-    content: str | None
-
-    @property
-    def written(self) -> datetime:
-        return self.created_at or datetime.combine(self.day, time())
-
-
 def _month_start(d: date) -> date:
     return d.replace(day=1)
 
@@ -116,16 +104,49 @@ def _as_date(value) -> date:
     return value if isinstance(value, date) else date.fromisoformat(str(value)[:10])
 
 
-def _read_logs(engine: Engine, q: Query, first: date, last: date,
-               who: dict[str, roster.Cadre]) -> list[_Log]:
-    """Visible logs dated first..last of the cadres ``who`` (the roster in scope)."""
+@dataclass
+class _Logs:
+    """Logs as columns, in written order within each cadre (numpy where it pays)."""
+
+    log_id: np.ndarray      # object
+    cadre: np.ndarray       # object
+    day: np.ndarray         # datetime64[D]
+    created: np.ndarray     # datetime64[s], NaT when not recorded
+    content: list
+
+    def take(self, order: np.ndarray) -> "_Logs":
+        return _Logs(self.log_id[order], self.cadre[order], self.day[order],
+                     self.created[order], [self.content[i] for i in order.tolist()])
+
+
+def _read_logs(engine: Engine, q: Query, first: date, last: date, who) -> _Logs:
+    """Visible logs dated first..last of the cadres ``who`` (the roster in scope), sorted by
+    cadre, written time (the day for a log without one) and log id. Dates come back as
+    the driver gives them (SQLite: ISO text) and are parsed in bulk by numpy."""
     w = worklogs.c
-    stmt = select(w.log_id, w.cadre_id, w.day, w.created_at, w.content).where(
+    stmt = select(w.log_id, w.cadre_id, type_coerce(w.day, String()),
+                  type_coerce(w.created_at, String()), w.content).where(
         w.day >= first, w.day <= last, *visible(q))
     with engine.connect() as conn:
         rows = conn.execute(stmt).all()
-    return [_Log(log_id, cadre_id, _as_date(day), created, content)
-            for log_id, cadre_id, day, created, content in rows if cadre_id in who]
+    rows = [r for r in rows if r[1] in who]
+    if not rows:
+        return _Logs(np.array([], dtype=object), np.array([], dtype=object),
+                     np.array([], dtype="datetime64[D]"), np.array([], dtype="datetime64[s]"),
+                     [])
+    log_id, cadre, day, created, content = zip(*rows)
+    logs = _Logs(np.array(log_id, dtype=object), np.array(cadre, dtype=object),
+                 np.array(day, dtype="datetime64[D]"),
+                 np.array(created, dtype="datetime64[us]").astype("datetime64[s]"),
+                 list(content))
+    written = np.where(np.isnat(logs.created), logs.day.astype("datetime64[s]"), logs.created)
+    order = np.lexsort((_ranks(logs.log_id), written, _ranks(logs.cadre)))
+    return logs.take(order)
+
+
+def _ranks(values: np.ndarray) -> np.ndarray:
+    """Each text's position in code-point order (the same on every database)."""
+    return np.unique(values.astype(str), return_inverse=True)[1]
 
 
 def suspects(engine: Engine, q: Query) -> list[Suspect]:
@@ -142,46 +163,44 @@ def suspects(engine: Engine, q: Query) -> list[Suspect]:
     # originals up to 30 days before; whole months for the month-end batches
     first = min(start - timedelta(days=DUPLICATE_WINDOW_DAYS), _month_start(start))
     last = min(_month_end(end), q.as_of.date())
-    logs = sorted(_read_logs(engine, q, first, last, roster.read(engine, q)),
-                  key=lambda x: (x.cadre_id, x.written, x.log_id))
-    group_of = {cadre_id: i for i, cadre_id in enumerate(sorted({x.cadre_id for x in logs}))}
+    logs = _read_logs(engine, q, first, last, roster.read(engine, q))
+    if not len(logs.log_id):
+        return []
+    group = _ranks(logs.cadre)
+    in_period = (logs.day >= np.datetime64(start)) & (logs.day <= np.datetime64(end))
     copies = {m.index: m for m in near_duplicates_bulk(
-        [x.content for x in logs], [group_of[x.cadre_id] for x in logs],
-        [x.day.toordinal() for x in logs], [start <= x.day <= end for x in logs], t,
-        DUPLICATE_WINDOW_DAYS)}
-    batches: dict[tuple, list[int]] = defaultdict(list)  # (cadre, month) -> log indexes
-    for i, x in enumerate(logs):
-        if x.created_at is None:
-            continue
-        written = x.created_at.date()
-        if (written.year, written.month) == (x.day.year, x.day.month) and \
-                x.day < written and written >= _month_end(written) - timedelta(days=1):
-            batches[(x.cadre_id, _month_start(written))].append(i)
-    in_batch = {i: len(b) for b in batches.values() if len(b) >= batch_min for i in b}
+        logs.content, group, logs.day.astype(np.int64), in_period, t, DUPLICATE_WINDOW_DAYS)}
+    chars = np.fromiter((len((x or "").strip()) for x in logs.content), dtype=np.int64,
+                        count=len(logs.content))
+    made = logs.created.astype("datetime64[D]")           # NaT stays NaT
+    has_made = ~np.isnat(made)
+    late = has_made & ((made - logs.day).astype(np.int64) > late_days)
+    # month-end batch: written on the month's last two days for an earlier day of it
+    month = logs.day.astype("datetime64[M]")
+    month_last = (month + 1).astype("datetime64[D]") - 1
+    batch = (has_made & (made.astype("datetime64[M]") == month) & (logs.day < made)
+             & (made >= month_last - 1))
+    key = group * 100_000 + month.astype(np.int64)
+    batch_size = np.zeros(len(key), dtype=np.int64)
+    if batch.any():
+        uniq, inverse, counts = np.unique(key[batch], return_inverse=True, return_counts=True)
+        batch_size[batch] = counts[inverse]
+    in_batch = batch & (batch_size >= batch_min)
+    flagged = in_period & ((chars < min_chars) | late | in_batch)
+    flagged[list(copies)] = True
     out = []
-    for i, x in enumerate(logs):
-        if not start <= x.day <= end:
-            continue
-        text = (x.content or "").strip()
-        reasons = []
-        if i in copies:
-            reasons.append("duplicate")
-        if len(text) < min_chars:
-            reasons.append("short")
-        if x.created_at is not None and (x.created_at.date() - x.day).days > late_days:
-            reasons.append("late")
-        if i in in_batch:
-            reasons.append("batch")
-        if not reasons:
-            continue
+    for i in np.flatnonzero(flagged).tolist():
+        reasons = tuple(r for r, hit in (("duplicate", i in copies), ("short", chars[i] < min_chars),
+                                         ("late", late[i]), ("batch", in_batch[i])) if hit)
         match = copies.get(i)
-        original = logs[match.original] if match else None
+        created = logs.created[i]
         out.append(Suspect(
-            x.log_id, x.cadre_id, x.day, x.created_at, len(text), tuple(reasons),
-            copies=original.log_id if original else None,
-            copies_day=original.day if original else None,
+            logs.log_id[i], logs.cadre[i], logs.day[i].item(),
+            None if np.isnat(created) else created.item(), int(chars[i]), reasons,
+            copies=logs.log_id[match.original] if match else None,
+            copies_day=logs.day[match.original].item() if match else None,
             similarity=match.similarity if match else None,
-            batch_size=in_batch.get(i)))
+            batch_size=int(batch_size[i]) if in_batch[i] else None))
     out.sort(key=lambda x: (x.cadre_id, x.day, x.log_id))
     return out
 

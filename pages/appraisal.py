@@ -16,7 +16,7 @@ import streamlit as st
 
 from data.store.db import resolve_url
 from metrics import appraisal, attendance, roster, worklogs
-from metrics.appraisal import COMPONENTS
+from metrics.appraisal import COMPONENTS, DEDUCTIONS, UNITS
 from metrics.appraisal_export import file_name, workbook
 from metrics.appraisal_store import MonthView, PublishError, month_view, publish
 from metrics.formatting import NULL, fmt_kpi
@@ -142,10 +142,10 @@ def render_breakdown(row: dict, view: MonthView, month: str) -> None:
     lines = []
     for key in COMPONENTS:
         p = comps[key]
-        lines.append({"项目": p["label"], "比率": _pct(p["rate"]), "依据": _basis(p),
+        lines.append({"项目": COMPONENTS[key], "比率": _pct(p["rate"]), "依据": _basis(key, p),
                       "原权重": f"{p['nominal_weight']:.2f}", "实际权重": f"{p['weight']:.2f}",
                       "得分": f"{p['earned']:.2f}", "失分": f"{p['lost']:.2f}", "扣分": ""})
-    lines.append({"项目": deduction["label"], "比率": "",
+    lines.append({"项目": DEDUCTIONS["overdue_cases"], "比率": "",
                   "依据": f"{deduction['count']} 件 × {deduction['per_case']:g} 分"
                           f"(上限 {deduction['cap']:g} 分, 得分不低于 0)",
                   "原权重": "", "实际权重": "", "得分": "", "失分": "",
@@ -161,14 +161,14 @@ def render_breakdown(row: dict, view: MonthView, month: str) -> None:
                      column_config={"依据": st.column_config.TextColumn(width="large")})
         st.caption(f"实际权重 {weights:.2f} − 失分 {lost:.2f} − 扣分 {deduction['points']:.2f}"
                    f" = 得分 {row['score']:.2f} 分({row['tier']}, 岗位内第 {row['rank']} 名)。")
-        missing = [comps[k]["label"] for k in COMPONENTS if comps[k]["rate"] is None]
+        missing = [COMPONENTS[k] for k in COMPONENTS if comps[k]["rate"] is None]
         if missing:
             st.caption(f"{'、'.join(missing)}无数据, 不计入; 其权重按比例分配给其余分项"
                        "(实际权重合计仍为 100)。")
     with right:
-        bars = [{"label": comps[k]["label"], "earned": comps[k]["earned"],
+        bars = [{"label": COMPONENTS[k], "earned": comps[k]["earned"],
                  "lost": comps[k]["lost"]} for k in COMPONENTS if comps[k]["rate"] is not None]
-        bars.append({"label": deduction["label"], "deducted": deduction["points"]})
+        bars.append({"label": DEDUCTIONS["overdue_cases"], "deducted": deduction["points"]})
         st.plotly_chart(charts.appraisal_parts(bars, THEME), key="appraisal_parts_chart")
     render_behind(row["cadre_id"], view, month)
 
@@ -177,13 +177,13 @@ def _pct(x) -> str:
     return "" if x is None else f"{x:.1%}"
 
 
-def _basis(p: dict) -> str:
+def _basis(key: str, p: dict) -> str:
     if p["rate"] is None:
         return "无数据, 不计入"
     if "closure_den" in p:
         return (f"办结 {p['closure_num']}/{p['closure_den']} 件, 按期 {p['on_time_num']}/"
                 f"{p['on_time_den']} 件, 取两率平均")
-    return f"{p['num']}/{p['den']} {p['unit']}"
+    return f"{p['num']}/{p['den']} {UNITS[key]}"
 
 
 @st.cache_data(ttl=CACHE_TTL, max_entries=32, show_spinner="正在读取明细…")

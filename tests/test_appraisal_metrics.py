@@ -83,10 +83,12 @@ def test_parts_add_up_to_the_score(store):
     assert {k: (v["weight"], v["earned"], v["lost"]) for k, v in c1["components"].items()} == {
         "attendance_rate": (30.0, 28.42, 1.58), "log_rate": (30.0, 18.95, 11.05),
         "case_handling": (30.0, 16.25, 13.75), "case_satisfaction_rate": (10.0, 6.67, 3.33)}
-    assert c1["components"]["case_handling"]["closure_rate"] == 0.75
-    assert c1["components"]["case_handling"]["on_time_rate"] == pytest.approx(1 / 3)
+    handling = c1["components"]["case_handling"]
+    assert (handling["closure_num"], handling["closure_den"]) == (3, 4)
+    assert (handling["on_time_num"], handling["on_time_den"]) == (1, 3)
+    assert handling["rate"] == pytest.approx(13 / 24)
     assert c1["deductions"]["overdue_cases"] == {
-        "label": "超期未办结工单", "count": 2, "per_case": 1.0, "cap": 20.0, "points": 2.0}
+        "count": 2, "per_case": 1.0, "cap": 20.0, "points": 2.0}
 
 
 def test_a_component_without_data_is_left_out_and_weights_renormalised(store):

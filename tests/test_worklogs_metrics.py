@@ -139,3 +139,24 @@ def test_bulk_near_duplicates_equal_the_pairwise_definition():
             and grams(texts[i]) and jaccard(grams(texts[i]), grams(texts[j])) >= t
             for j in range(i))}
         assert got == want and {x[0] for x in got} == brute
+
+
+@pytest.mark.parametrize("chunk", [1, 2, 5, 17])
+def test_bulk_near_duplicates_in_passes_of_whole_groups(monkeypatch, chunk):
+    """Passes of a few texts (groups never split) give the same matches as one pass."""
+    import metrics.similarity as sim
+
+    rng = random.Random(chunk)
+    alphabet = "走访居民了解情况调解纠纷"
+    texts, groups, times, probe = [], [], [], []
+    for g in range(8):
+        base = ["".join(rng.choice(alphabet) for _ in range(rng.randint(0, 20))) for _ in range(3)]
+        for _ in range(rng.randint(0, 9)):
+            texts.append(rng.choice(base))
+            groups.append(g)
+            times.append(rng.randint(0, 60))
+            probe.append(rng.random() < 0.7)
+    whole = near_duplicates_bulk(texts, groups, times, probe, 0.8, 30)
+    monkeypatch.setattr(sim, "CHUNK", chunk)
+    assert near_duplicates_bulk(texts, groups, times, probe, 0.8, 30) == whole
+    assert whole                                        # the data do hold copies
