@@ -94,6 +94,7 @@ DOMAIN = Domain(
     extra=scheduled,
     source=lambda: roster.joined(attendance),
     scope_column=roster.SCOPE_COLUMN,
+    lanes=True,   # a city's cadres: the month's rows in date ranges side by side
 )
 DIMENSIONS = DOMAIN.breakdowns
 

@@ -112,40 +112,49 @@ def _sorted_unique(a: np.ndarray) -> np.ndarray:
     return s[np.concatenate(([True], s[1:] != s[:-1]))] if len(s) else s
 
 
-def gram_table(texts: Sequence[str | None]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def gram_table(texts: Sequence[str | None], room: int = 1
+               ) -> tuple[np.ndarray, np.ndarray, int]:
     """Every text's distinct character 3-grams (as ``grams``) in bulk: ``(text, gram)`` pairs
-    sorted by text then gram (grams as dense integer ids) and the number of distinct grams.
+    sorted by text then gram, and the size of the grams' id space (every id is below it).
 
     The texts are laid end to end as one array of code points; every position that starts
-    a 3-gram inside its text gives one 63-bit gram (three 21-bit code points), so the work is
-    a few whole-array operations whatever the number of texts."""
+    a 3-gram inside its text gives one gram, so the work is a few whole-array operations
+    whatever the number of texts. A gram's id is built from its characters' ranks among
+    the characters present (C of them, plus one for the padding of a text shorter than
+    three), so ids stay below (C + 1)³ and ``text × space × room`` fits 62 bits for sorting;
+    otherwise grams get dense ids (below their number) by a binary search."""
     stripped = [(x or "").strip() for x in texts]
     lengths = np.fromiter(map(len, stripped), dtype=np.int64, count=len(stripped))
     cps = np.frombuffer("".join(stripped).encode("utf-32-le"), dtype=np.uint32)
     owner = np.repeat(np.arange(len(stripped), dtype=np.int32), lengths)
-    if len(cps) >= 3:
-        # a position starts a gram when the two after it belong to the same text
-        starts = np.flatnonzero(owner[2:] == owner[:-2])
-        gram = ((cps[starts].astype(np.int64) << 42) | (cps[starts + 1].astype(np.int64) << 21)
-                | cps[starts + 2].astype(np.int64))
-        text = owner[starts].astype(np.int64)
-    else:
-        gram = text = np.zeros(0, dtype=np.int64)
+    starts = np.flatnonzero(owner[2:] == owner[:-2]) if len(cps) >= 3 else \
+        np.zeros(0, dtype=np.int64)
     short = np.flatnonzero((lengths > 0) & (lengths < 3))  # a text shorter than 3: one gram
-    if len(short):
-        first = np.cumsum(lengths) - lengths
-        padded = np.concatenate((cps.astype(np.int64), [_NONE, _NONE]))
-        c0 = padded[first[short]]
-        c1 = np.where(lengths[short] > 1, padded[first[short] + 1], _NONE)
-        gram = np.concatenate((gram, (c0 << 42) | (c1 << 21) | _NONE))
-        text = np.concatenate((text, short))
-    uniq = _sorted_unique(gram)
-    n = max(len(uniq), 1)
-    pairs = _sorted_unique(text * n + np.searchsorted(uniq, gram)) if len(uniq) else gram
-    return pairs // n, pairs % n, np.asarray(len(uniq))
+    first = (np.cumsum(lengths) - lengths)[short]
+    second = np.where(lengths[short] > 1, first + 1, -1)   # -1: padding
+    text = np.concatenate((owner[starts].astype(np.int64), short))
+    chars = _sorted_unique(cps)
+    c1 = len(chars) + 1                                     # the padding is the last id
+    space = c1 ** 3
+    if len(texts) * space * room < 2 ** 62:
+        table = np.zeros(int(chars[-1]) + 1 if len(chars) else 1, dtype=np.int64)
+        table[chars] = np.arange(len(chars))
+        ids = np.concatenate((table[cps], [c1 - 1]))        # ids[-1]: the padding
+        gram = np.concatenate(((ids[starts] * c1 + ids[starts + 1]) * c1 + ids[starts + 2],
+                               (ids[first] * c1 + ids[second]) * c1 + c1 - 1))
+    else:  # a huge alphabet: 63-bit grams, then dense ids
+        cp = np.concatenate((cps.astype(np.int64), [_NONE]))
+        gram = np.concatenate(((cp[starts] << 42) | (cp[starts + 1] << 21) | cp[starts + 2],
+                               (cp[first] << 42) | (cp[second] << 21) | _NONE))
+        uniq = _sorted_unique(gram)
+        gram, space = np.searchsorted(uniq, gram), max(len(uniq), 1)
+    pairs = _sorted_unique(text * space + gram)
+    return pairs // space, pairs % space, space
 
 
 CHUNK = 8192  # texts per vectorised pass: bounds the memory, whole groups per pass
+CLASSES = 32  # how common a gram is: the power of two of its (hashed) count
+BUCKETS = 1 << 20
 
 
 def near_duplicates_bulk(texts: Sequence[str | None], groups: Sequence[int],
@@ -181,21 +190,23 @@ def _near_duplicates_pass(texts: Sequence[str | None], groups: np.ndarray,
     n = len(texts)
     if n == 0 or not probe.any():
         return []
-    text, gram, n_grams = gram_table(texts)
-    u = max(int(n_grams), 1)
+    text, gram, space = gram_table(texts, room=CLASSES)
     size = np.bincount(text, minlength=n)
-    # the global order: rarest first (frequency counted within the groups' texts), then id
-    freq = np.bincount(gram, minlength=u)
-    rank_of = np.empty(u, dtype=np.int64)
-    rank_of[np.lexsort((np.arange(u), freq))] = np.arange(u)
-    ranked = np.sort(text * u + rank_of[gram])
-    r_text, r_rank = ranked // u, ranked % u
+    # the global order: by how common a gram is (a power-of-two class of its count, from
+    # a hashed tally: any fixed order is exact, a rare-first one is fast), then by id
+    tally = np.bincount(gram % BUCKETS, minlength=BUCKETS)[gram % BUCKETS]
+    common_class = np.minimum(np.log2(tally).astype(np.int64), CLASSES - 1)
+    ranked = np.sort((text * CLASSES + common_class) * space + gram)
+    r_text, r_key = ranked // (CLASSES * space), ranked % (CLASSES * space)
     _, pos = _segments(size)
     plen = size - np.ceil(t * size - EPS).astype(np.int64) + 1
     keep = pos < plen[r_text]
-    p_text, p_rank = r_text[keep], r_rank[keep]
+    p_text, p_key = r_text[keep], r_key[keep]
+    p_gram = np.unique(p_key, return_inverse=True)[1]   # the prefix grams, densely
+    n_p = int(p_gram.max()) + 1 if len(p_gram) else 1
+    local = np.unique(groups, return_inverse=True)[1]
     # texts sharing a prefix gram within a group: each with every earlier one
-    key = np.sort((groups[p_text] * u + p_rank) * n + p_text)
+    key = np.sort((local[p_text] * n_p + p_gram) * n + p_text)
     g_key, e_text = key // n, key % n
     new = np.concatenate(([True], g_key[1:] != g_key[:-1]))
     first = np.maximum.accumulate(np.where(new, np.arange(len(key)), 0))
@@ -217,8 +228,10 @@ def _near_duplicates_pass(texts: Sequence[str | None], groups: np.ndarray,
     side_a = off < size[later][pair]
     src = np.where(side_a, bounds[later[pair]] + off,
                    bounds[earlier[pair]] + off - size[later][pair])
-    keyed = np.sort(pair * u + gram[src])
-    common = np.bincount(keyed[1:][keyed[1:] == keyed[:-1]] // u, minlength=len(cand))
+    involved, dense = np.unique(gram[src], return_inverse=True)
+    keyed = np.sort(pair * len(involved) + dense)
+    common = np.bincount(keyed[1:][keyed[1:] == keyed[:-1]] // len(involved),
+                         minlength=len(cand))
     union = pair_sizes - common
     sim = common / union
     hit = sim >= t

@@ -231,6 +231,7 @@ DOMAIN = Domain(
     extra=extra,
     source=lambda: roster.joined(worklogs),
     scope_column=roster.SCOPE_COLUMN,
+    lanes=True,   # a city's cadres: the month's rows in date ranges side by side
 )
 DIMENSIONS = DOMAIN.breakdowns
 

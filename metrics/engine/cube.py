@@ -2,7 +2,7 @@
 
 With ``Domain.lanes`` the period is cut into ``app.query_workers`` date ranges whose
 cubes run side by side on separate connections; the small backlog query rides in the
-last lane. With ``Domain.coded_keys`` the groups come back as integers and are decoded
+last lane, and a domain's ``extra`` counts are worked out beside them. With ``Domain.coded_keys`` the groups come back as integers and are decoded
 here; if a value was written after the dictionaries were read, the whole read is redone
 with text keys.
 """
@@ -147,6 +147,16 @@ def _extra_rows(domain: Domain, extra: list) -> list[tuple]:
     return out
 
 
+class _Done:
+    """An already computed value with a future's ``result()``."""
+
+    def __init__(self, value):
+        self.value = value
+
+    def result(self):
+        return self.value
+
+
 def read_dictionaries_for(engine: Engine, domain: Domain, q: Query) -> Dictionaries | None:
     """The domain's dictionaries, or None when its codes would not fit 64 bits."""
     with engine.connect() as conn:
@@ -162,6 +172,16 @@ def load_cube(engine: Engine, domain: Domain, q: Query) -> Cube:
         raise ValueError(f"{domain.name}: extra counts need text keys (coded_keys=False)")
     d = read_dictionaries_for(engine, domain, q) if domain.coded_keys else None
     dims, backlog_dims = domain.breakdowns, tuple(domain.dimensions)
+    # counts from outside the rows (text keys only) are worked out side by side with the
+    # cube on their own connection, when the store allows more than one
+    extra = None
+    if domain.extra:
+        if _workers(engine, q) > 1:
+            pool = ThreadPoolExecutor(max_workers=1)
+            extra = pool.submit(domain.extra, engine, q)
+            pool.shutdown(wait=False)
+        else:
+            extra = _Done(domain.extra(engine, q))
     while True:
         lanes = [[sql.cube_statement(domain, p, dialect, d)] for p in parts]
         if domain.backlog:
@@ -170,8 +190,8 @@ def load_cube(engine: Engine, domain: Domain, q: Query) -> Cube:
         cube_parts, backlog_rows = (results[:-1], results[-1]) if domain.backlog \
             else (results, [])
         rows = [row for part in cube_parts for row in part]
-        if domain.extra:  # counts from outside the rows: text keys only
-            rows += _extra_rows(domain, domain.extra(engine, q))
+        if extra is not None:
+            rows += _extra_rows(domain, extra.result())
         units = _units(rows, d, dims)
         backlog_units = _units(backlog_rows, d, backlog_dims)
         if units is not None and backlog_units is not None:
