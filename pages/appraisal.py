@@ -69,7 +69,8 @@ def table_frame(rows: list[dict], prev: dict[str, float], view: MonthView) -> pd
                "社区": r["community"] or "(街道)", "得分": r["score"], "等次": r["tier"],
                "较上月": None if before is None else round(r["score"] - before, 2)}
         for key, label in COMPONENTS.items():
-            row[label] = parts[key]["rate"]
+            rate = parts[key]["rate"]
+            row[label] = None if rate is None else rate * 100   # percent, one decimal
         row["扣分"] = r["parts"]["deductions"]["overdue_cases"]["points"]
         if view.published:
             changed = revisions.get(r["cadre_id"])
@@ -80,7 +81,7 @@ def table_frame(rows: list[dict], prev: dict[str, float], view: MonthView) -> pd
 
 
 def table_config() -> dict:
-    config = {label: st.column_config.NumberColumn(format="percent")
+    config = {label: st.column_config.NumberColumn(format="%.1f%%")
               for label in COMPONENTS.values()}
     config |= {"得分": st.column_config.NumberColumn(format="%.2f",
                                                    help=REGISTRY["appraisal.score"].definition),

@@ -59,7 +59,7 @@ def league_frame(att, wl, people: pd.DataFrame, role: str, rank_by: str) -> pd.D
            "人员编号": table["unit"],
            "社区": table["unit"].map(names["community"]).fillna("(街道)")}
     for key in RANK_BY:
-        out[REGISTRY[key].label] = table[key]
+        out[REGISTRY[key].label] = table[key] * 100     # shown as percent, one decimal
         out[f"{REGISTRY[key].label}95%区间"] = _interval(table, key)
     for key in COUNT_COLUMNS:
         out[REGISTRY[key].label] = table[key].fillna(0).astype(int)
@@ -68,8 +68,9 @@ def league_frame(att, wl, people: pd.DataFrame, role: str, rank_by: str) -> pd.D
     return pd.DataFrame(out)
 
 
+PERCENT = "%.1f%%"  # values already × 100: percent with one decimal, as on the cards
 LEAGUE_CONFIG = {
-    REGISTRY[key].label: st.column_config.NumberColumn(format="percent",
+    REGISTRY[key].label: st.column_config.NumberColumn(format=PERCENT,
                                                        help=REGISTRY[key].definition)
     for key in RANK_BY
 } | {REGISTRY[key].label: st.column_config.NumberColumn(help=REGISTRY[key].definition)
@@ -177,10 +178,11 @@ def render_worklogs(wl, suspects: pd.DataFrame) -> None:
         keys = ["worklogs.logs", "worklogs.log_rate", "worklogs.visits",
                 "worklogs.issues_reported", "worklogs.suspect"]
         shown = pd.DataFrame({"岗位": roles["unit"],
-                              **{REGISTRY[k].label: roles[k] for k in keys}})
+                              **{REGISTRY[k].label: roles[k] * (100 if REGISTRY[k].is_rate
+                                                                else 1) for k in keys}})
         st.dataframe(shown, hide_index=True, key="cadres_roles", column_config={
             REGISTRY["worklogs.log_rate"].label: st.column_config.NumberColumn(
-                format="percent")})
+                format=PERCENT)})
 
 
 def render_suspects(suspects: pd.DataFrame) -> None:
@@ -206,8 +208,8 @@ def render_suspects(suspects: pd.DataFrame) -> None:
             "日志日期": st.column_config.DateColumn(format="YYYY-MM-DD"),
             "被雷同日志日期": st.column_config.DateColumn(format="YYYY-MM-DD"),
             "填报时间": st.column_config.DatetimeColumn(format="YYYY-MM-DD HH:mm"),
-            "相似度": st.column_config.NumberColumn(format="percent",
-                                                 help="字符三元组 Jaccard 相似度"),
+            "相似度": st.column_config.NumberColumn(format="%.3f",
+                                                 help="字符三元组 Jaccard 相似度(0–1)"),
         })
         st.caption(f"共 {len(rows)} 篇, 最近的在前。为保护居民信息, 不显示日志正文; 雷同日志给出"
                    "被雷同的日志编号与日期。")

@@ -57,10 +57,10 @@ def test_cadres_page_shows_the_metrics(app, demo_url):
     league = _table(app, "出勤率95%区间")
     for _, row in league.head(5).iterrows():
         figures = att.groups["cadre"][row["人员编号"]]
-        assert row["出勤率"] == pytest.approx(figures["attendance.rate"])
+        assert row["出勤率"] == pytest.approx(100 * figures["attendance.rate"])  # percent
         assert row["迟到次数"] == figures["attendance.late"]
         assert row["日志提交率"] == pytest.approx(
-            wl.groups["cadre"][row["人员编号"]]["worklogs.log_rate"])
+            100 * wl.groups["cadre"][row["人员编号"]]["worklogs.log_rate"])
     ranked = league[league["排名"] != "—"]
     assert list(ranked["出勤率"]) == sorted(ranked["出勤率"], reverse=True)
     # the suspect list holds the metrics' suspect logs
