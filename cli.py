@@ -1,6 +1,8 @@
 """Zhili's command line: build the demo store, print KPIs, import files, benchmark.
 
+    python cli.py init --name 某某街道 [--no-demo] [--db URL]   the office's name, the store
     python cli.py demo [--db URL] [--seed N] [--scale X] [--until YYYY-MM-DD] [--force]
+    python cli.py demo --remove [--db URL]   delete the demo's rows, keep imported ones
     python cli.py kpi --start YYYY-MM-DD --end YYYY-MM-DD [--as-of ...] [--community NAME ...]
                       [--by community|grid|category|channel|month] [--format json|table]
     python cli.py import TABLE FILE [--db URL] [--mapping NAME|M.yaml] [--sheet S] [--create-missing]
@@ -70,6 +72,8 @@ def _engine(args):
 def cmd_demo(args) -> int:
     from data.demo import DemoExistsError, generate
 
+    if args.remove:
+        return cmd_demo_remove(args)
     engine = _engine(args)
     t0 = time.perf_counter()
 
@@ -85,6 +89,82 @@ def cmd_demo(args) -> int:
     for table, n in counts.items():
         print(f"{table:<22}{n:>10,}")
     print(f"演示数据已生成 (demo generated) in {time.perf_counter() - t0:.1f} s")
+    return 0
+
+
+def cmd_demo_remove(args) -> int:
+    """``demo --remove``: delete exactly the demo's rows (origin 'demo') in one transaction,
+    one line per table with the rows removed; imported rows are never touched."""
+    import unicodedata
+
+    from data.store.labels import TABLE_LABELS
+    from data.store.office import remove_demo
+
+    if args.force:
+        raise CliError("参数错误 (bad arguments): --remove 不能与 --force 同时使用")
+    engine = _engine(args)
+    _require_current(engine)
+    result = remove_demo(engine)
+
+    def line(table: str, n: int) -> str:
+        name = f"{table}（{TABLE_LABELS.get(table, table)}）"
+        width = sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in name)
+        return name + " " * max(0, 36 - width) + f"{n:>10,}"
+
+    for table, n in result.removed.items():
+        print(line(table, n))
+    print(line("import_log", result.log_rows))
+    if result.total:
+        print(f"已删除演示数据 {result.total:,} 行 (demo removed)；导入的数据未改动")
+    else:
+        print("数据库中没有演示数据 (no demo rows)；导入的数据未改动")
+    for where, n in result.dangling.items():
+        table, column = where.split(".")
+        print(f"提示：{table}（{TABLE_LABELS.get(table, table)}）有 {n:,} 行的 {column} "
+              f"引用了随演示数据删除的记录，请导入对应的社区、网格或干部")
+    return 0
+
+
+def cmd_init(args) -> int:
+    """``init --name``: the office's name in the store, the store created or upgraded to the
+    newest schema (a SQLite file backed up first), and the demo unless ``--no-demo`` (a
+    store that holds data already is left as it is)."""
+    from data.store import migrate
+    from data.store.office import OfficeNameError, check_office_name, set_office_name
+
+    try:
+        name = check_office_name(args.name)
+    except OfficeNameError as exc:
+        raise CliError(f"街道名称无效：{exc}") from None
+    engine = _engine(args)
+    st = migrate.state(engine)
+    try:
+        if not st.empty and not st.current:
+            done = migrate.upgrade_store(engine)
+            if done:
+                print(done.message())
+        migrate.create(engine)
+    except migrate.StoreNotReady as exc:
+        raise CliError(str(exc)) from None
+    had_data = has_data(engine)
+    set_office_name(engine, name)
+    print(f"街道名称：{name}")
+    if args.no_demo:
+        print("未生成演示数据 (--no-demo)")
+    elif had_data:
+        print("数据库中已有数据，保持不变 (store kept as it is)")
+    else:
+        from data.demo import generate
+
+        def progress(fraction: float, message: str) -> None:
+            print(f"\r[{fraction * 100:5.1f}%] {message:<30}", end="", file=sys.stderr,
+                  flush=True)
+
+        counts = generate(engine, progress=progress)
+        print(file=sys.stderr)
+        print(f"演示数据已生成 (demo generated)：{sum(counts.values()):,} 行；"
+              f"删除演示数据：python cli.py demo --remove")
+    print(f"数据库：{engine.url.render_as_string(hide_password=True)}，版本 {migrate.HEAD} (最新)")
     return 0
 
 
@@ -328,7 +408,16 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--scale", type=float, default=1.0)
     demo.add_argument("--until", type=_date, help="last day of data (default: today)")
     demo.add_argument("--force", action="store_true", help="replace an existing store")
+    demo.add_argument("--remove", action="store_true",
+                      help="删除演示数据，保留导入的数据 (delete the demo's rows only)")
     demo.set_defaults(func=cmd_demo)
+
+    init = sub.add_parser("init", help="设置街道名称并建库 (name the office, set up the store)")
+    init.add_argument("--name", required=True, help="街道名称，如 某某街道（2–30 个字符）")
+    init.add_argument("--no-demo", dest="no_demo", action="store_true",
+                      help="不生成演示数据 (no demo rows)")
+    init.add_argument("--db", help="database URL (default: ZHILI_DB_URL, secrets, SQLite)")
+    init.set_defaults(func=cmd_init)
 
     kpi = sub.add_parser("kpi", help="输出指标 (print KPIs)")
     kpi.add_argument("--db")

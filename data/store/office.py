@@ -131,8 +131,9 @@ def demo_tables() -> list[Table]:
 class DemoRemoval:
     removed: dict[str, int] = field(default_factory=dict)   # table -> rows removed
     log_rows: int = 0                                      # the demo's import_log rows
-    dangling: dict[str, int] = field(default_factory=dict)  # "table.column" -> imported rows
-    # whose reference (a community, grid or cadre) went with the demo
+    # "table.column" -> imported rows whose reference (a community, grid or cadre) went
+    # with the demo (rows that referred to nothing before are not counted)
+    dangling: dict[str, int] = field(default_factory=dict)
 
     @property
     def total(self) -> int:
@@ -174,13 +175,16 @@ def remove_demo(engine: Engine) -> DemoRemoval:
     ``dangling`` (import those tables to fix them)."""
     result = DemoRemoval()
     with engine.begin() as conn:
+        before = _dangling(conn)
         for table in reversed(demo_tables()):   # children before their references
             n = conn.execute(delete(table).where(table.c.origin == "demo")).rowcount
             result.removed[table.name] = max(n or 0, 0)
         result.log_rows = max(conn.execute(
             delete(import_log).where(import_log.c.source == "demo")).rowcount or 0, 0)
         _put(conn, DEMO_REMOVED_KEY, clock.now().isoformat(sep=" "))
-        result.dangling = _dangling(conn)
+        after = _dangling(conn)
+        result.dangling = {k: n - before.get(k, 0) for k, n in after.items()
+                           if n > before.get(k, 0)}
     result.removed = {t.name: result.removed[t.name] for t in demo_tables()}
     for name, n in result.removed.items():
         if n:
