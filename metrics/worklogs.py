@@ -24,6 +24,7 @@ A log is suspect (存疑) when it is
 from __future__ import annotations
 
 from collections import defaultdict
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
@@ -34,11 +35,13 @@ from data.store.schema import cadres, worklogs
 from metrics import calendar, roster
 from metrics.context import Query
 from metrics.engine import Domain, Result, compute as engine_compute
+from metrics.engine.cube import workers
 from metrics.similarity import near_duplicates_bulk
 from metrics.sqlfn import flag
 
 DUPLICATE_WINDOW_DAYS = 30
 REASONS = {"duplicate": "雷同", "short": "过短", "late": "补录过晚", "batch": "月末集中补录"}
+CADRES_PER_THREAD = 200  # fewer cadres are not worth a second connection
 
 
 def visible(q: Query) -> list:
@@ -122,7 +125,8 @@ class _Logs:
 SEP = "\x1f"  # the unit separator: between the fields of a log read as one text
 
 
-def _read_logs(engine: Engine, q: Query, first: date, last: date, who) -> _Logs:
+def _read_logs(engine: Engine, q: Query, first: date, last: date, who,
+               all_cadres: bool = True) -> _Logs:
     """Visible logs dated first..last of the cadres ``who`` (the roster in scope), sorted by
     cadre, written time (the day for a log without one) and log id. Each log comes back
     as one text (cadre, id, day, written time, content; the content last, so it may hold
@@ -132,7 +136,8 @@ def _read_logs(engine: Engine, q: Query, first: date, last: date, who) -> _Logs:
     line = (w.cadre_id + SEP + w.log_id + SEP + cast(w.day, String()) + SEP
             + func.coalesce(cast(w.created_at, String()), "") + SEP
             + func.coalesce(w.content, ""))
-    stmt = select(line).where(w.day >= first, w.day <= last, *visible(q))
+    stmt = select(line).where(w.day >= first, w.day <= last, *visible(q),
+                              *([] if all_cadres else [w.cadre_id.in_(list(who))]))
     with engine.connect() as conn:
         texts = conn.execute(stmt).scalars().all()
     rows = [r for r in (t.split(SEP, 4) for t in texts) if r[0] in who]
@@ -157,7 +162,26 @@ def _ranks(values: np.ndarray) -> np.ndarray:
 
 def suspects(engine: Engine, q: Query) -> list[Suspect]:
     """The suspect logs of the period (the cohort: dated in the period by as_of, written
-    by as_of, cadre in scope), ordered by cadre and day."""
+    by as_of, cadre in scope), ordered by cadre and day. Every rule looks at one cadre's
+    logs only, so the cadres are shared out among ``app.query_workers`` threads, each
+    reading its cadres' logs on its own connection (one on an in-memory store)."""
+    who = roster.read(engine, q)
+    ids = sorted(who)
+    n = max(1, min(workers(engine, q), len(ids) // CADRES_PER_THREAD or 1))
+    parts = [{c: who[c] for c in ids[i * len(ids) // n:(i + 1) * len(ids) // n]}
+             for i in range(n)]
+    if n == 1:
+        found = _suspects_of(engine, q, who, all_cadres=True)
+    else:
+        with ThreadPoolExecutor(max_workers=n) as pool:
+            found = [x for part in pool.map(lambda p: _suspects_of(engine, q, p), parts)
+                     for x in part]
+    return sorted(found, key=lambda x: (x.cadre_id, x.day, x.log_id))
+
+
+def _suspects_of(engine: Engine, q: Query, who: dict, all_cadres: bool = False
+                 ) -> list[Suspect]:
+    """The suspect logs of the cadres ``who``."""
     s = q.settings
     t = float(s.get_path("worklogs.duplicate_similarity"))
     min_chars = int(s.get_path("worklogs.min_chars"))
@@ -169,7 +193,7 @@ def suspects(engine: Engine, q: Query) -> list[Suspect]:
     # originals up to 30 days before; whole months for the month-end batches
     first = min(start - timedelta(days=DUPLICATE_WINDOW_DAYS), _month_start(start))
     last = min(_month_end(end), q.as_of.date())
-    logs = _read_logs(engine, q, first, last, roster.read(engine, q))
+    logs = _read_logs(engine, q, first, last, who, all_cadres)
     if not len(logs.log_id):
         return []
     group = _ranks(logs.cadre)
@@ -207,7 +231,6 @@ def suspects(engine: Engine, q: Query) -> list[Suspect]:
             copies_day=logs.day[match.original].item() if match else None,
             similarity=match.similarity if match else None,
             batch_size=int(batch_size[i]) if in_batch[i] else None))
-    out.sort(key=lambda x: (x.cadre_id, x.day, x.log_id))
     return out
 
 

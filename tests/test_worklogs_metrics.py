@@ -160,3 +160,10 @@ def test_bulk_near_duplicates_in_passes_of_whole_groups(monkeypatch, chunk):
     monkeypatch.setattr(sim, "CHUNK", chunk)
     assert near_duplicates_bulk(texts, groups, times, probe, 0.8, 30) == whole
     assert whole                                        # the data do hold copies
+
+
+def test_suspects_shared_out_among_threads_are_the_same(store, monkeypatch):
+    """Cadres shared out among connections (a city's roster) give the same suspect logs."""
+    whole = m.suspect_list(store, q())
+    monkeypatch.setattr(m, "CADRES_PER_THREAD", 1)      # 4 cadres: two threads of two
+    assert m.suspect_list(store, q()) == whole

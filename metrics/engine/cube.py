@@ -58,7 +58,7 @@ def split_period(q: Query, n: int) -> list[Query]:
             for i in range(n)]
 
 
-def _workers(engine: Engine, q: Query) -> int:
+def workers(engine: Engine, q: Query) -> int:
     """How many connections may work at once: one for an in-memory SQLite (each thread
     would see its own empty database), else ``app.query_workers``."""
     if isinstance(engine.pool, (SingletonThreadPool, StaticPool)):
@@ -167,7 +167,7 @@ def read_dictionaries_for(engine: Engine, domain: Domain, q: Query) -> Dictionar
 def load_cube(engine: Engine, domain: Domain, q: Query) -> Cube:
     """Run the cube (in date ranges, side by side) and the backlog query; parse them."""
     dialect = engine.dialect.name
-    parts = split_period(q, _workers(engine, q)) if domain.lanes else [q]
+    parts = split_period(q, workers(engine, q)) if domain.lanes else [q]
     if domain.extra and domain.coded_keys:
         raise ValueError(f"{domain.name}: extra counts need text keys (coded_keys=False)")
     d = read_dictionaries_for(engine, domain, q) if domain.coded_keys else None
@@ -176,7 +176,7 @@ def load_cube(engine: Engine, domain: Domain, q: Query) -> Cube:
     # cube on their own connection, when the store allows more than one
     extra = None
     if domain.extra:
-        if _workers(engine, q) > 1:
+        if workers(engine, q) > 1:
             pool = ThreadPoolExecutor(max_workers=1)
             extra = pool.submit(domain.extra, engine, q)
             pool.shutdown(wait=False)
