@@ -256,9 +256,9 @@ def cmd_db(args) -> int:
 
 
 def cmd_bench(args) -> int:
-    from metrics.bench import run_bench
+    from metrics.bench import run_benches
 
-    return run_bench(args)
+    return run_benches(args)  # --cases (the default) and/or --incidents
 
 
 def _month(text: str) -> str:
@@ -431,7 +431,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     bench = sub.add_parser("bench", help="城市规模性能测试 (city-scale benchmark)")
     bench.add_argument("--db")
-    bench.add_argument("--cases", type=int, default=1_000_000)
+    bench.add_argument("--cases", type=int, help="cases in the store (default 1000000 "
+                       "unless only --incidents is given)")
+    bench.add_argument("--incidents", type=int, help="benchmark incidents.* (CompStat "
+                       "included) on a store of this many incidents, e.g. 1000000")
     bench.add_argument("--repeat", type=int, default=3, help="cold runs (the median is shown)")
     bench.add_argument("--rebuild", action="store_true", help="build the store even if it exists")
     bench.set_defaults(func=cmd_bench)

@@ -1,4 +1,4 @@
-"""City-scale benchmark: ``python cli.py bench --cases 1000000 [--db URL]``.
+"""The cases benchmark: ``python cli.py bench --cases 1000000 [--db URL]``.
 
 1. **Store.** Builds (or reuses) a store at ``--db`` (default ``sqlite:///bench/bench_<N>.db``
    in the project folder; ``bench/`` is git-ignored) holding exactly N cases spread over
@@ -17,8 +17,8 @@
    database), so the benchmark never touches the throw-away test databases.
 
 2. **Measurements**, for the last year of the data (2025, about a third of the rows), each
-   in a fresh ``python -m metrics.bench --measure MODE`` subprocess so that "cold" is a whole
-   process:
+   in a fresh ``python -m metrics.bench --measure MODE --domain cases`` subprocess so that
+   "cold" is a whole process:
 
    - ``cold``: wall time of the whole child process (interpreter start, imports,
      ``metrics.cases.compute(engine, q)`` with every breakdown), measured by the parent,
@@ -39,29 +39,18 @@
 """
 from __future__ import annotations
 
-import argparse
-import json
-import math
-import os
 import statistics
-import subprocess
 import sys
 import time
 from datetime import date, datetime, time as dtime, timedelta
-from pathlib import Path
 
 import numpy as np
 
-ROOT = Path(__file__).resolve().parent.parent
-if str(ROOT) not in sys.path:  # ``python data/bench.py`` as well as ``-m metrics.bench``
-    sys.path.insert(0, str(ROOT))
-
-FIRST_DAY = date(2023, 1, 1)
-LAST_DAY = date(2025, 12, 31)
-CUTOFF = datetime.combine(LAST_DAY, dtime(23, 59, 59))
-MEASURE_START = date(2025, 1, 1)
-MEASURE_END = LAST_DAY
-SEED = 7
+from metrics.bench.common import (CUTOFF, FIRST_DAY, LAST_DAY, MEASURE_END, MEASURE_START,
+                                  SEED, bench_path, child, ensure_database,
+                                  fresh_store_with_roster, load_table, logged_rows, log_build,
+                                  analyse, query as _query, rss_mb as _rss_mb, same as _same,
+                                  ts_text, without_indexes)
 
 TARGET_COLD_S = 3.0
 TARGET_RSS_MB = 300.0
@@ -74,7 +63,7 @@ TS_COLUMNS = ("reported_at", "responded_at", "deadline_at", "closed_at")
 
 
 def default_url(n: int) -> str:
-    return f"sqlite:///{ROOT / 'bench' / f'bench_{n}.db'}"
+    return bench_path(f"bench_{n}")
 
 
 # --------------------------------------------------------------------------- generation
@@ -215,19 +204,12 @@ def generate_cases(n: int, seed: int = SEED, first: date = FIRST_DAY, last: date
                 satisfaction=satisfaction, summary=summary)
 
 
-def _ts_text(arr: np.ndarray, sqlite: bool) -> list:
-    """Timestamps as the text SQLAlchemy's SQLite DATETIME stores (or ISO for COPY)."""
-    s = np.datetime_as_string(arr, unit="s")
-    suffix = ".000000" if sqlite else ""
-    return [None if v == "NaT" else v[:10] + " " + v[11:] + suffix for v in s.tolist()]
-
-
 def _column_lists(cols: dict[str, np.ndarray], lo: int, hi: int, sqlite: bool) -> list[list]:
     out = []
     for name in COLUMNS:
         a = cols[name][lo:hi]
         if name in TS_COLUMNS:
-            out.append(_ts_text(a, sqlite))
+            out.append(ts_text(a, sqlite))
         elif name == "callback_resolved":
             out.append([None if v != v else (int(v) if sqlite else bool(v)) for v in a.tolist()])
         else:
@@ -237,193 +219,35 @@ def _column_lists(cols: dict[str, np.ndarray], lo: int, hi: int, sqlite: bool) -
 
 # --------------------------------------------------------------------------- store
 
-def ensure_database(url: str) -> None:
-    """Create the server database the URL names when it does not exist yet."""
-    from sqlalchemy import create_engine, text
-    from sqlalchemy.engine import make_url
-
-    from data.store.db import _normalise
-
-    u = make_url(_normalise(url))
-    backend = u.get_backend_name()
-    if backend == "sqlite" or not u.database:
-        return
-    admin_db = "postgres" if backend == "postgresql" else None
-    admin = create_engine(u.set(database=admin_db), isolation_level="AUTOCOMMIT")
-    try:
-        with admin.connect() as conn:
-            if backend == "postgresql":
-                exists = conn.execute(text("SELECT 1 FROM pg_database WHERE datname = :d"),
-                                      {"d": u.database}).first()
-                if not exists:
-                    conn.execute(text(f'CREATE DATABASE "{u.database}"'))
-            else:
-                conn.execute(text(f"CREATE DATABASE IF NOT EXISTS `{u.database}` "
-                                  "CHARACTER SET utf8mb4 COLLATE utf8mb4_bin"))
-    finally:
-        admin.dispose()
-
-
 def store_cases(engine) -> int | None:
     """N when the store holds a complete bench build of N cases, else None."""
-    from sqlalchemy import func, inspect, select
-
-    from data.store.schema import cases, import_log
-
-    if not inspect(engine).has_table("import_log") or not inspect(engine).has_table("cases"):
-        return None
-    with engine.connect() as conn:
-        logged = conn.execute(select(import_log.c.inserted).where(
-            import_log.c.source == "bench", import_log.c.table_name == "cases")
-            .order_by(import_log.c.id.desc())).first()
-        if logged is None:
-            return None
-        count = conn.execute(select(func.count()).select_from(cases)).scalar_one()
-    return count if count == logged[0] else None
+    return logged_rows(engine, "cases")
 
 
 def build_store(engine, n: int, seed: int = SEED, chunk: int = 100_000,
                 log=lambda msg: None) -> dict[str, float]:
     """Replace the store's contents with the roster and N generated cases; timings (s)."""
-    from sqlalchemy import text
-
-    from data import demo
     from data.store import schema as S
-    from data.store.db import create_schema, drop_schema
 
     t0 = time.perf_counter()
-    drop_schema(engine)
-    create_schema(engine)
-    roster = demo.build_roster(seed)
-    with engine.begin() as conn:
-        conn.execute(S.communities.insert(), [
-            dict(name=c.name, kind=c.kind, population=c.population, households=c.households)
-            for c in roster.communities])
-        conn.execute(S.grids.insert(), [dict(grid_id=g.grid_id, name=g.name,
-                                             community=g.community) for g in roster.grids])
-        conn.execute(S.cadres.insert(), [
-            dict(cadre_id=c.cadre_id, name=c.name, role=c.role, community=c.community,
-                 grid_id=c.grid_id, joined_on=c.joined_on,
-                 left_on=c.left_on if c.left_on and c.left_on <= LAST_DAY else None)
-            for c in roster.cadres if c.joined_on <= LAST_DAY])
+    fresh_store_with_roster(engine, seed)
     cols = generate_cases(n, seed)
     t_gen = time.perf_counter()
     log(f"generated {n:,} cases in {t_gen - t0:.1f} s")
-    indexes = list(S.cases.indexes)
-    with engine.begin() as conn:
-        for ix in indexes:
-            ix.drop(conn)
-    backend = engine.dialect.name
-    if backend == "sqlite":
-        _load_sqlite(engine, cols, n, chunk)
-    elif backend == "postgresql":
-        _load_postgresql(engine, cols, n, chunk)
-    else:
-        _load_core(engine, cols, n, chunk)
-    t_load = time.perf_counter()
-    log(f"inserted in {t_load - t_gen:.1f} s")
-    with engine.begin() as conn:
-        for ix in indexes:
-            ix.create(conn)
-    t_index = time.perf_counter()
-    log(f"indexed in {t_index - t_load:.1f} s")
-    if backend == "postgresql":
-        with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
-            conn.execute(text("VACUUM ANALYZE"))
-    elif backend == "sqlite":
-        with engine.begin() as conn:
-            conn.execute(text("ANALYZE"))
-    else:
-        with engine.begin() as conn:
-            conn.execute(text("ANALYZE TABLE cases"))
-    with engine.begin() as conn:
-        conn.execute(S.import_log.insert(), [dict(
-            table_name=name, file_name=f"bench n={n} seed={seed}", source="bench",
-            imported_at=CUTOFF, exported_at=CUTOFF,
-            inserted=n if name == "cases" else 0, updated=0, rejected=0, imported_by="bench")
-            for name in ("communities", "grids", "cadres", "cases")])
+    t_load, t_index = without_indexes(engine, S.cases, lambda: load_table(
+        engine, S.cases, COLUMNS, lambda lo, hi, sqlite: _column_lists(cols, lo, hi, sqlite),
+        n, chunk))
+    log(f"inserted in {t_load:.1f} s")
+    log(f"indexed in {t_index:.1f} s")
+    t = time.perf_counter()
+    analyse(engine, "cases")
+    log_build(engine, n, seed, "cases")
     t_end = time.perf_counter()
-    log(f"analysed in {t_end - t_index:.1f} s")
-    return dict(generate=t_gen - t0, insert=t_load - t_gen, index=t_index - t_load,
-                total=t_end - t0)
-
-
-def _load_sqlite(engine, cols, n, chunk) -> None:
-    sql = (f'INSERT INTO cases ({", ".join(COLUMNS)}) '
-           f'VALUES ({", ".join("?" * len(COLUMNS))})')
-    raw = engine.raw_connection()
-    try:
-        dbapi = raw.driver_connection
-        # a bench store can always be rebuilt: no fsync while building
-        dbapi.execute("PRAGMA synchronous=OFF")
-        dbapi.execute("PRAGMA cache_size=-262144")
-        dbapi.execute("PRAGMA temp_store=MEMORY")
-        for lo in range(0, n, chunk):
-            hi = min(n, lo + chunk)
-            rows = list(zip(*_column_lists(cols, lo, hi, sqlite=True)))
-            dbapi.execute("BEGIN")
-            dbapi.executemany(sql, rows)
-            dbapi.execute("COMMIT")
-        dbapi.execute("PRAGMA synchronous=NORMAL")
-    finally:
-        raw.close()
-
-
-def _load_postgresql(engine, cols, n, chunk) -> None:
-    raw = engine.raw_connection()
-    try:
-        dbapi = raw.driver_connection
-        with dbapi.cursor() as cur:
-            for lo in range(0, n, chunk):
-                hi = min(n, lo + chunk)
-                rows = zip(*_column_lists(cols, lo, hi, sqlite=False))
-                with cur.copy(f"COPY cases ({', '.join(COLUMNS)}) FROM STDIN") as copy:
-                    for row in rows:
-                        copy.write_row(row)
-                dbapi.commit()
-    finally:
-        raw.close()
-
-
-def _load_core(engine, cols, n, chunk) -> None:
-    from data.store.schema import cases
-
-    for lo in range(0, n, chunk):
-        hi = min(n, lo + chunk)
-        lists = _column_lists(cols, lo, hi, sqlite=False)
-        rows = [dict(zip(COLUMNS, r)) for r in zip(*lists)]
-        for r in rows:
-            for c in TS_COLUMNS:
-                if r[c] is not None:
-                    r[c] = datetime.fromisoformat(r[c])
-        with engine.begin() as conn:
-            conn.execute(cases.insert(), rows)
+    log(f"analysed in {t_end - t:.1f} s")
+    return dict(generate=t_gen - t0, insert=t_load, index=t_index, total=t_end - t0)
 
 
 # --------------------------------------------------------------------------- children
-
-def _query(engine, as_of: datetime):
-    from metrics.context import make_query
-    from metrics.period import Period
-
-    return make_query(engine, Period(MEASURE_START, MEASURE_END), as_of=as_of)
-
-
-def _rss_mb() -> float:
-    """This process's peak resident memory (MB). ``VmHWM`` rather than ``ru_maxrss``:
-    Linux carries the parent's ``ru_maxrss`` over fork + exec, so a child started by a
-    parent that has just built a million rows would report the parent's peak."""
-    try:
-        with open("/proc/self/status") as fh:
-            for line in fh:
-                if line.startswith("VmHWM:"):
-                    return int(line.split()[1]) / 1024.0
-    except OSError:
-        pass
-    import resource
-
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0  # KiB on Linux
-
 
 def _baseline_frame(engine, q):
     """Every case row of the period (``SELECT *``) plus the earlier still-open cases."""
@@ -511,25 +335,6 @@ def measure(mode: str, url: str, as_of: datetime) -> dict:
     return out
 
 
-def _child(mode: str, url: str, as_of: datetime) -> dict:
-    cmd = [sys.executable, "-m", "metrics.bench", "--measure", mode, "--db", url,
-           "--as-of", as_of.isoformat()]
-    t = time.perf_counter()
-    proc = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True)
-    wall = time.perf_counter() - t
-    if proc.returncode != 0:
-        raise RuntimeError(f"measurement {mode} failed:\n{proc.stderr[-3000:]}")
-    data = json.loads(proc.stdout.strip().splitlines()[-1])
-    data["wall_s"] = wall
-    return data
-
-
-def _same(a, b, tol: float = 1e-9) -> bool:
-    if a is None or b is None:
-        return a is None and b is None
-    return math.isclose(a, b, rel_tol=tol, abs_tol=tol)
-
-
 def compare_results(ours, ref: dict) -> list[str]:
     """Differences between a CaseResult and the pandas reference (empty when they agree)."""
     diffs = []
@@ -579,17 +384,17 @@ def run_bench(args) -> int:
     # ours and the baseline alternate, so that a machine whose speed drifts slows both
     colds, bases = [], []
     for _ in range(repeat):
-        colds.append(_child("cold", url, as_of))
-        bases.append(_child("baseline", url, as_of))
+        colds.append(child("cold", url, as_of, "cases"))
+        bases.append(child("baseline", url, as_of, "cases"))
     cold_wall = statistics.median(c["wall_s"] for c in colds)
     cold_compute = statistics.median(c["compute_s"] for c in colds)
     cold_rss = max(c["rss_mb"] for c in colds)  # memory: our worst against its best
     base = dict(bases[0], wall_s=statistics.median(b["wall_s"] for b in bases),
                 compute_s=statistics.median(b["compute_s"] for b in bases),
                 rss_mb=min(b["rss_mb"] for b in bases))
-    trace = _child("trace", url, as_of)
-    warm = _child("warm", url, as_of)
-    base_trace = _child("baseline-trace", url, as_of)
+    trace = child("trace", url, as_of, "cases")
+    warm = child("warm", url, as_of, "cases")
+    base_trace = child("baseline-trace", url, as_of, "cases")
     kp = colds[0]["result"]["kpis"]
 
     # the independent check: our figures against the pandas reference computed by the baseline
@@ -640,24 +445,3 @@ def run_bench(args) -> int:
     missed = [label for label, ok, _ in checks if not ok]
     say("targets met" if not missed else f"targets missed: {'; '.join(missed)}")
     return 0 if not missed else 1
-
-
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m metrics.bench", description=__doc__.split("\n")[0])
-    parser.add_argument("--db")
-    parser.add_argument("--cases", type=int, default=1_000_000)
-    parser.add_argument("--repeat", type=int, default=3)
-    parser.add_argument("--rebuild", action="store_true")
-    parser.add_argument("--measure", choices=["cold", "trace", "warm", "baseline",
-                                              "baseline-trace"])
-    parser.add_argument("--as-of", type=datetime.fromisoformat, default=CUTOFF)
-    args = parser.parse_args(argv)
-    if args.measure:
-        print(json.dumps(measure(args.measure, args.db, args.as_of), ensure_ascii=False,
-                         default=str))
-        return 0
-    return run_bench(args)
-
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -1,0 +1,43 @@
+"""City-scale benchmarks: ``python cli.py bench --cases N`` and/or ``--incidents N``.
+
+    common.py     shared plumbing: the store (create, bulk load, reuse), the fresh-process
+                  measurements (wall time, VmHWM), comparing figures with a reference
+    cases.py      cases: one million cases, all ``cases.*`` KPIs (metrics.cases)
+    incidents.py  incidents: one million 警情, all ``incidents.*`` keys with CompStat
+
+Each domain's figures are checked against its independent pandas reference
+(``metrics.reference``), which is also the load-everything baseline. Every measurement
+runs in a fresh ``python -m metrics.bench --measure MODE --domain D`` process.
+"""
+from __future__ import annotations
+
+import sys
+
+from metrics.bench.cases import build_store, compare_results, generate_cases, run_bench, \
+    store_cases
+from metrics.bench.common import ensure_database
+from metrics.bench.incidents import build_incidents_store, compare_incidents, \
+    generate_incidents, run_incidents_bench, store_incidents
+
+__all__ = ["build_store", "compare_results", "generate_cases", "run_bench", "store_cases",
+           "ensure_database", "build_incidents_store", "compare_incidents",
+           "generate_incidents", "run_incidents_bench", "store_incidents", "run_benches"]
+
+DEFAULT_CASES = 1_000_000
+
+
+def run_benches(args) -> int:
+    """``bench``: the cases benchmark (``--cases``, the default) and/or the incidents one
+    (``--incidents``), one after the other; the worst exit code."""
+    cases = getattr(args, "cases", None)
+    incidents = getattr(args, "incidents", None)
+    codes = []
+    if cases is not None or incidents is None:
+        args.cases = DEFAULT_CASES if cases is None else cases
+        codes.append(run_bench(args))
+        sys.stdout.flush()
+    if incidents is not None:
+        if codes:
+            print("", flush=True)
+        codes.append(run_incidents_bench(args))
+    return max(codes)
