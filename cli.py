@@ -4,7 +4,8 @@
     python cli.py demo [--db URL] [--seed N] [--scale X] [--until YYYY-MM-DD] [--force]
     python cli.py demo --remove [--db URL]   delete the demo's rows, keep imported ones
     python cli.py kpi --start YYYY-MM-DD --end YYYY-MM-DD [--as-of ...] [--community NAME ...]
-                      [--by community|grid|category|channel|month] [--format json|table]
+                      [--by community|grid|category|channel|month|form]
+                      [--only cases,petitions,incidents] [--format json|table]
     python cli.py import TABLE FILE [--db URL] [--mapping NAME|M.yaml] [--sheet S] [--create-missing]
                          [--strict] [--rejects R.csv]
     python cli.py bench --cases 1000000 [--db URL] [--repeat 3] [--rebuild]
@@ -13,33 +14,77 @@
     python cli.py appraisal publish --month YYYY-MM [--force] [--db URL]   freeze a month's 干部考核
     python cli.py appraisal export --month YYYY-MM --out FILE.xlsx [--db URL]
 
-Exit codes: 0 done; 1 the command ran but its outcome is negative (``import --strict``
-refused the file, a ``bench`` target was missed, ``db current``: an upgrade is needed);
-2 a user error: bad arguments, an unreachable database, a file-level import problem, a
-store whose schema is out of date (``kpi``, ``import``: run ``db upgrade`` first). Errors
-are one line on stderr, never a traceback.
+Dates (``--start``, ``--end``, ``--as-of``, ``demo --until``) must lie in 1900-01-01 ..
+2100-12-31; an ``--as-of`` with a UTC offset is converted to Asia/Shanghai wall time.
+Only ``init``, ``demo``, ``import``, ``db upgrade`` (and ``bench``) may create a store:
+``kpi``, ``db current`` and ``demo --remove`` never create a SQLite file or its folder.
+
+Exit codes (every error is one line on stderr, never a traceback):
+
+    0    done
+    1    the command ran but its outcome is negative: ``import --strict`` refused the
+         file, a ``bench`` target was missed, ``db current``: an upgrade is needed
+    2    a user error: bad arguments (dates, an unknown community or domain, a malformed
+         database URL), a bad settings file, a file-level import problem, an empty store,
+         a store whose schema is out of date (``kpi``, ``import``: run ``db upgrade``) or
+         newer than this program
+    3    the database cannot be opened or used: server unreachable or login refused, a
+         file that is not a SQLite database, a SQLite file or folder that does not exist
+         (``kpi``, ``db current``), the connection lost during the command
+    4    internal error (a bug): ``内部错误: <type>: <message>``; run again with
+         ``ZHILI_DEBUG=1`` to see the traceback
+    130  interrupted (Ctrl-C)
+    141  the reader of the output went away (``python cli.py kpi ... | head -1``): the
+         rest of the output is dropped quietly, as a process killed by SIGPIPE would be
 """
 from __future__ import annotations
 
 import argparse
 import getpass
 import json
+import os
 import sys
 import time
+import unicodedata
 from datetime import date, datetime
 from pathlib import Path
 
 from data.ingest.columns import TABLES
-from data.store.db import get_engine, has_data, resolve_url
+from data.store.db import StoreMissing, get_engine, has_data, require_existing, resolve_url
 from metrics.context import make_query
-from metrics.formatting import fmt_kpi
+from metrics.domains import DOMAINS
+from metrics.formatting import NULL, fmt_kpi
 from metrics.period import Period, PeriodError
 from metrics.registry import REGISTRY
 from metrics.report import BREAKDOWNS, kpi_report
 
+EXIT_OK = 0
+EXIT_NEGATIVE = 1      # import --strict refused, bench target missed, db current: upgrade
+EXIT_USAGE = 2         # a user error
+EXIT_DATABASE = 3      # the database cannot be opened or used
+EXIT_INTERNAL = 4      # a bug (ZHILI_DEBUG=1 re-raises it)
+EXIT_INTERRUPTED = 130
+EXIT_PIPE = 141        # 128 + SIGPIPE: stdout's reader went away
+EXIT_CODES = frozenset({EXIT_OK, EXIT_NEGATIVE, EXIT_USAGE, EXIT_DATABASE, EXIT_INTERNAL,
+                        EXIT_INTERRUPTED, EXIT_PIPE})
+
+# The dates the period arithmetic (环比, 同比, CompStat's 364 days, YTD) and every
+# database's DATETIME range (MariaDB: from year 1000) can hold with room to spare.
+DATE_MIN = date(1900, 1, 1)
+DATE_MAX = date(2100, 12, 31)
+DEBUG_ENV = "ZHILI_DEBUG"
+
 
 class CliError(Exception):
-    """A user mistake: printed as one line, exit code 2."""
+    """A user mistake: printed as one line, exit code 2 (or ``code``)."""
+
+    code = EXIT_USAGE
+
+
+class DatabaseUnavailable(CliError):
+    """The database cannot be opened or used: one line, exit code 3."""
+
+    code = EXIT_DATABASE
 
 
 class _Parser(argparse.ArgumentParser):
@@ -47,26 +92,99 @@ class _Parser(argparse.ArgumentParser):
         raise CliError(f"参数错误 (bad arguments): {message}")
 
 
+def _in_range(d: date, text: str) -> None:
+    if not DATE_MIN <= d <= DATE_MAX:
+        raise argparse.ArgumentTypeError(
+            f"日期超出支持范围 {DATE_MIN} 至 {DATE_MAX}: {text!r}")
+
+
 def _date(text: str) -> date:
     try:
-        return date.fromisoformat(text)
+        value = date.fromisoformat(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"日期格式应为 YYYY-MM-DD: {text!r}") from None
+    _in_range(value, text)
+    return value
 
 
 def _datetime(text: str) -> datetime:
+    from data.store.clock import to_local
+
     try:
-        return datetime.fromisoformat(text)
+        value = datetime.fromisoformat(text)
     except ValueError:
         raise argparse.ArgumentTypeError(
             f"时间格式应为 YYYY-MM-DDTHH:MM:SS: {text!r}") from None
-
-
-def _engine(args):
     try:
-        return get_engine(args.db)
-    except Exception as exc:  # noqa: BLE001 - a bad URL is a user error
-        raise CliError(f"无法连接数据库 (cannot open database) {resolve_url(args.db)}: {exc}")
+        value = to_local(value)        # an offset becomes Asia/Shanghai wall time
+    except (OverflowError, ValueError):
+        raise argparse.ArgumentTypeError(
+            f"日期超出支持范围 {DATE_MIN} 至 {DATE_MAX}: {text!r}") from None
+    _in_range(value.date(), text)
+    return value
+
+
+def _domains(text: str) -> tuple[str, ...]:
+    """``--only cases,incidents``: names of metrics.domains.DOMAINS, in the given order."""
+    names = tuple(dict.fromkeys(n.strip() for n in text.split(",") if n.strip()))
+    valid = "、".join(DOMAINS)
+    if not names:
+        raise argparse.ArgumentTypeError(f"至少给出一个指标领域，可选: {valid}")
+    unknown = [n for n in names if n not in DOMAINS]
+    if unknown:
+        raise argparse.ArgumentTypeError(
+            f"未知的指标领域 {'、'.join(map(repr, unknown))}，可选: {valid}")
+    return names
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(getattr(exc, "orig", None) or exc)
+    lines = text.strip().splitlines()
+    return lines[0][:200] if lines else ""
+
+
+def _shown(url: str) -> str:
+    """The URL as it may be printed (password hidden)."""
+    from sqlalchemy.engine import make_url
+
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except Exception:  # noqa: BLE001 - unparseable: not echoed (it may hold a password)
+        return "(无效的 URL)"
+
+
+def _engine(args, *, create: bool = False):
+    """The engine of ``--db``. ``create=False`` (readers): a SQLite file that does not
+    exist is refused (exit 3) instead of being created empty. A malformed URL or an
+    unknown driver is a user error (exit 2); nothing is connected yet."""
+    from sqlalchemy.engine import make_url
+
+    try:
+        url = resolve_url(args.db)
+    except Exception as exc:  # noqa: BLE001 - e.g. a broken .streamlit/secrets.toml
+        raise CliError(f"无法读取数据库设置 (.streamlit/secrets.toml): {type(exc).__name__}: "
+                       f"{_first_line(exc)}") from None
+    try:
+        make_url(url)
+    except Exception:  # noqa: BLE001 - ArgumentError, ValueError (bad port)
+        raise CliError("数据库 URL 无效 (bad database URL)：应为 postgresql://用户@主机/库、"
+                       "mysql://用户@主机/库 或 sqlite:///文件路径") from None
+    if not create:
+        try:
+            require_existing(url)
+        except StoreMissing as exc:
+            raise DatabaseUnavailable(str(exc)) from None
+    try:
+        return get_engine(url)
+    except Exception as exc:  # noqa: BLE001 - unknown dialect, driver not installed
+        raise CliError(f"无法打开数据库 (cannot open database) {_shown(url)}: "
+                       f"{type(exc).__name__}: {_first_line(exc)}") from None
+
+
+def _unreachable(engine, exc: BaseException) -> DatabaseUnavailable:
+    where = engine.url.render_as_string(hide_password=True)
+    return DatabaseUnavailable(f"无法连接数据库 (cannot open database) {where}: "
+                               f"{type(exc).__name__}: {_first_line(exc)}")
 
 
 def cmd_demo(args) -> int:
@@ -74,7 +192,7 @@ def cmd_demo(args) -> int:
 
     if args.remove:
         return cmd_demo_remove(args)
-    engine = _engine(args)
+    engine = _engine(args, create=True)
     t0 = time.perf_counter()
 
     def progress(fraction: float, message: str) -> None:
@@ -136,7 +254,7 @@ def cmd_init(args) -> int:
         name = check_office_name(args.name)
     except OfficeNameError as exc:
         raise CliError(f"街道名称无效：{exc}") from None
-    engine = _engine(args)
+    engine = _engine(args, create=True)
     st = migrate.state(engine)
     try:
         if not st.empty and not st.current:
@@ -169,49 +287,153 @@ def cmd_init(args) -> int:
 
 
 def _require_current(engine) -> None:
-    """A store with an old schema is not read: the user is told the upgrade command."""
-    from sqlalchemy.exc import SQLAlchemyError
-
+    """Connect, and refuse a store with an old schema (the user is told the upgrade
+    command, exit 2). A database that cannot be opened or read is exit 3."""
     from data.store.migrate import StoreNotReady, require_current
 
     try:
         require_current(engine)
     except StoreNotReady as exc:
         raise CliError(str(exc)) from None
-    except SQLAlchemyError as exc:
-        raise CliError(f"无法连接数据库 (cannot open database) "
-                       f"{engine.url.render_as_string(hide_password=True)}: "
-                       f"{type(exc).__name__}: {_first_line(exc)}") from None
+    except Exception as exc:  # noqa: BLE001 - refused, unknown host, not a database
+        raise _unreachable(engine, exc) from None
 
 
-def _first_line(exc: BaseException) -> str:
-    text = str(getattr(exc, "orig", None) or exc)
-    return text.splitlines()[0][:200] if text else ""
+def _check_communities(engine, names) -> None:
+    """Every ``--community`` must be in the communities table (else the figures would be
+    zeros for a mistyped name)."""
+    from sqlalchemy import select
+
+    from data.store.schema import communities
+
+    if not names:
+        return
+    with engine.connect() as conn:
+        known = set(conn.execute(select(communities.c.name)).scalars())
+    unknown = [n for n in dict.fromkeys(names) if n not in known]
+    if unknown:
+        listed = sorted(known)
+        shown = "、".join(listed[:12]) + (f" 等 {len(listed)} 个" if len(listed) > 12 else "")
+        raise CliError(f"未知社区 (unknown community): {'、'.join(map(repr, unknown))}；"
+                       f"数据库中的社区: {shown or '无'}")
 
 
 def cmd_kpi(args) -> int:
-    engine = _engine(args)
-    _require_current(engine)
-    if not has_data(engine):
-        raise CliError("数据库中没有数据, 请先运行 python cli.py demo (store is empty)")
     try:
         period = Period(args.start, args.end)
     except PeriodError as exc:
         raise CliError(str(exc)) from None
-    q = make_query(engine, period, scope=args.community or (), as_of=args.as_of)
-    report = kpi_report(engine, q, by=args.by)
+    engine = _engine(args)
+    _require_current(engine)
+    if not has_data(engine):
+        raise CliError("数据库中没有数据, 请先运行 python cli.py demo (store is empty)")
+    scope = tuple(dict.fromkeys(args.community or ()))
+    _check_communities(engine, scope)
+    q = make_query(engine, period, scope=scope, as_of=args.as_of)
+    report = kpi_report(engine, q, by=args.by, only=args.only)
     if args.format == "json":
         print(json.dumps(report, ensure_ascii=False, indent=2))
     else:
-        print(f"统计期 {period.label()}  数据截至 {report['as_of']}  "
-              f"范围 {'、'.join(q.scope) or '全部社区'}")
-        for key, value in report["kpis"].items():
-            print(f"{REGISTRY[key].label:<16}{fmt_kpi(key, value):>16}   {key}")
-        for group, values in report.get("groups", {}).items():
-            print(f"\n[{group}]")
-            for key, value in values.items():
-                print(f"  {REGISTRY[key].label:<16}{fmt_kpi(key, value):>16}")
+        print(_table(report, period, q.scope))
     return 0
+
+
+# ---------------------------------------------------------------------------------------
+# kpi --format table
+
+def _width(text: str) -> int:
+    """Columns on a terminal: CJK characters take two."""
+    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
+
+
+def _pad(text: str, width: int) -> str:
+    return text + " " * max(0, width - _width(text))
+
+
+def _label(key: str) -> str:
+    kpi = REGISTRY.get(key)
+    return kpi.label if kpi else key
+
+
+def _value(key: str, value) -> str:
+    try:
+        return fmt_kpi(key, value)
+    except Exception:  # noqa: BLE001 - a key or shape the registry does not know
+        return NULL if value is None else str(value)
+
+
+def _compstat_cell(cell) -> str:
+    """``3/2 +50.0% z=0.64 平稳``: current/prior count, relative change, z, trend word."""
+    if not isinstance(cell, dict):
+        return NULL if cell is None else str(cell)
+    change = cell.get("change")
+    z = cell.get("z")
+    return " ".join([
+        f"{cell.get('cur', NULL)}/{cell.get('prior', NULL)}",
+        NULL if change is None else f"{change * 100:+.1f}%",
+        f"z={NULL if z is None else format(z, '.2f')}",
+        str(cell.get("flag") or NULL),
+    ])
+
+
+def _grid_lines(table: dict) -> list[str]:
+    """A dict of dicts as a small table: outer keys down, inner keys across. CompStat
+    (category -> wtd/d28/ytd -> cell) gets its window names, 合计 and a legend."""
+    from metrics.incidents import TOTAL, WINDOWS
+
+    names = {"wtd": "本周累计", "d28": "近28天", "ytd": "本年累计"}
+    columns: list = []
+    for row in table.values():
+        columns += [c for c in row if c not in columns]
+    compstat = set(columns) <= set(WINDOWS)
+    if compstat:
+        columns = [w for w in WINDOWS if w in columns]
+    rows = [[("合计" if compstat and cat == TOTAL else str(cat)),
+             *(_compstat_cell(row.get(c)) for c in columns)] for cat, row in table.items()]
+    header = ["类别" if compstat else "", *(str(names.get(c, c)) for c in columns)]
+    widths = [max(_width(r[i]) for r in [header, *rows]) + 2 for i in range(len(header))]
+    lines = ["    " + "".join(_pad(c, w) for c, w in zip(r, widths)).rstrip()
+             for r in [header, *rows]]
+    if compstat:
+        lines.append("    (每格: 当前数/对比数 相对变化 z=泊松检验值 判定)")
+    return lines
+
+
+def _nested_lines(value) -> list[str]:
+    """A KPI whose value is not a number: a dict of dicts (CompStat) as a grid, a dict of
+    numbers (a distribution) as name/value rows, anything else as one line of JSON."""
+    if isinstance(value, dict) and value and all(isinstance(r, dict) for r in value.values()):
+        return _grid_lines(value)
+    if isinstance(value, dict) and all(not isinstance(v, (dict, list)) for v in value.values()):
+        width = max((_width(str(k)) for k in value), default=0) + 2
+        return [f"    {_pad(str(k), width)}{NULL if v is None else v}" for k, v in value.items()]
+    return ["    " + json.dumps(value, ensure_ascii=False, default=str)]
+
+
+def _kpi_lines(values: dict, indent: str = "") -> list[str]:
+    """One line per KPI: label, value right-aligned, key; a nested value (CompStat, a
+    distribution) follows its line as a small table."""
+    lines = []
+    for key, value in values.items():
+        nested = isinstance(value, (dict, list))
+        text = "见下表" if nested else _value(key, value)
+        lines.append(f"{indent}{_pad(_label(key), 22)}{' ' * max(0, 16 - _width(text))}{text}"
+                     f"   {key}")
+        if nested:
+            try:
+                lines += [indent + line for line in _nested_lines(value)]
+            except Exception:  # noqa: BLE001 - an unexpected shape: shown as it is
+                lines.append(f"{indent}    {json.dumps(value, ensure_ascii=False, default=str)}")
+    return lines
+
+
+def _table(report: dict, period: Period, scope) -> str:
+    lines = [f"统计期 {period.label()}  数据截至 {report['as_of']}  "
+             f"范围 {'、'.join(scope) or '全部社区'}"]
+    lines += _kpi_lines(report["kpis"])
+    for group, values in report.get("groups", {}).items():
+        lines += ["", f"[{group}]", *_kpi_lines(values, indent="  ")]
+    return "\n".join(lines)
 
 
 def cmd_db(args) -> int:
@@ -220,10 +442,12 @@ def cmd_db(args) -> int:
 
     from data.store import migrate
 
-    engine = _engine(args)
-    where = engine.url.render_as_string(hide_password=True)
+    engine = _engine(args, create=args.action == "upgrade")
     try:
         st = migrate.state(engine)
+    except Exception as exc:  # noqa: BLE001 - refused, unknown host, not a database
+        raise _unreachable(engine, exc) from None
+    try:
         if args.action == "current":
             if st.current:
                 print(f"当前版本 {st.revision} (最新)")
@@ -249,8 +473,7 @@ def cmd_db(args) -> int:
     except migrate.StoreNotReady as exc:
         raise CliError(str(exc)) from None
     except SQLAlchemyError as exc:
-        raise CliError(f"无法连接数据库 (cannot open database) {where}: {type(exc).__name__}: "
-                       f"{_first_line(exc)}") from None
+        raise _unreachable(engine, exc) from None
     print(done.message() + " (最新)" if done else f"当前版本 {migrate.HEAD} (最新)，无需升级")
     return 0
 
@@ -339,7 +562,8 @@ def _fail(message: str) -> int:
 
 
 def run_import(args) -> int:
-    from data.store.db import get_engine
+    from sqlalchemy import inspect
+
     from data.ingest.importer import (
         FileError, get_mapping, import_file, rejects_to_csv, rejects_to_xlsx,
     )
@@ -348,10 +572,11 @@ def run_import(args) -> int:
     path = Path(args.file)
     if not path.is_file():
         return _fail(f"找不到文件：{path}")
+    engine = _engine(args, create=True)
     try:
-        engine = get_engine(args.db)
-    except Exception as exc:  # noqa: BLE001
-        return _fail(f"无法连接数据库：{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}")
+        inspect(engine).get_table_names()   # connect now: unreachable is exit 3, not 2
+    except Exception as exc:  # noqa: BLE001 - refused, unknown host, not a database
+        raise _unreachable(engine, exc) from None
     by = getattr(args, "imported_by", None)
     if not by:
         try:
@@ -392,9 +617,10 @@ def run_import(args) -> int:
         try:
             data = rejects_to_xlsx(result.rejects) if out.suffix.lower() == ".xlsx" else rejects_to_csv(result.rejects)
             out.write_bytes(data)
-            print(f"拒绝行已写入：{out}")
         except OSError as exc:
             print(f"警告：无法写入拒绝行文件 {out}：{exc.strerror}", file=sys.stderr)
+        else:
+            print(f"拒绝行已写入：{out}")
     return 0 if result.committed and not result.all_rejected else 1
 
 
@@ -425,7 +651,9 @@ def build_parser() -> argparse.ArgumentParser:
     kpi.add_argument("--end", type=_date, required=True)
     kpi.add_argument("--as-of", type=_datetime, dest="as_of")
     kpi.add_argument("--community", nargs="+", metavar="NAME")
-    kpi.add_argument("--by", choices=BREAKDOWNS)
+    kpi.add_argument("--by", choices=BREAKDOWNS, help="分组: " + "|".join(BREAKDOWNS))
+    kpi.add_argument("--only", type=_domains, metavar="DOMAIN[,DOMAIN]",
+                     help="只算这些领域 (default: all): " + ",".join(DOMAINS))
     kpi.add_argument("--format", choices=("json", "table"), default="json")
     kpi.set_defaults(func=cmd_kpi)
 
@@ -459,15 +687,74 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def main(argv: list[str] | None = None) -> int:
+def _say(message) -> None:
+    """One line on stderr, whatever the message holds (newlines, undecodable bytes)."""
+    text = " ".join(str(message).splitlines())
+    text = text.encode("utf-8", "backslashreplace").decode("utf-8")
+    print(text, file=sys.stderr)
+
+
+def _quiet_stdout() -> None:
+    """After a broken pipe: point stdout at /dev/null so the interpreter's last flush
+    does not fail again (https://docs.python.org/3/library/signal.html#note-on-sigpipe)."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError, AttributeError):  # not a real file (tests capture it)
+        pass
+
+
+def _database_error(exc: BaseException) -> bool:
+    """The database failed under a running command (connection lost, server gone)."""
+    from sqlalchemy import exc as sa
+
+    return isinstance(exc, (sa.OperationalError, sa.InterfaceError)) or \
+        type(exc) is sa.DatabaseError
+
+
+def _run(argv: list[str] | None) -> int:
     from metrics.settings import SettingsError  # a bad settings file is a user error too
 
     try:
         args = build_parser().parse_args(argv)
-        return args.func(args)
-    except (CliError, SettingsError) as exc:
-        print(exc, file=sys.stderr)
-        return 2
+        code = args.func(args)
+        sys.stdout.flush()   # a closed pipe shows here, not at interpreter exit
+        return code
+    except BrokenPipeError:
+        _quiet_stdout()
+        return EXIT_PIPE
+    except SystemExit as exc:  # --help (0), or a command that exits itself
+        if exc.code is None or isinstance(exc.code, int):
+            return exc.code or 0
+        _say(exc.code)
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        _say("已中断 (interrupted)")
+        return EXIT_INTERRUPTED
+    except CliError as exc:
+        _say(exc)
+        return exc.code
+    except SettingsError as exc:
+        _say(exc)
+        return EXIT_USAGE
+    except Exception as exc:  # noqa: BLE001 - the safety net: one line, never a traceback
+        if os.environ.get(DEBUG_ENV) == "1":
+            raise
+        if _database_error(exc):
+            _say(f"数据库错误 (database error): {type(exc).__name__}: {_first_line(exc)}")
+            return EXIT_DATABASE
+        _say(f"内部错误: {type(exc).__name__}: {_first_line(exc)}"
+             f"（设置 {DEBUG_ENV}=1 可显示详细信息）")
+        return EXIT_INTERNAL
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run one command; the exit code is one of EXIT_CODES (see the module docstring)."""
+    try:
+        return _run(argv)
+    except BrokenPipeError:  # stderr's reader went away too
+        _quiet_stdout()
+        return EXIT_PIPE
 
 
 if __name__ == "__main__":

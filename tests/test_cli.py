@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 from datetime import date
@@ -64,6 +65,90 @@ def test_bad_arguments_exit_2_with_one_line(capsys, demo_url, argv, needle):
                          *argv[1:])
     assert code == 2 and needle in err
     assert "Traceback" not in err and len(err.strip().splitlines()) == 1
+
+
+@pytest.mark.parametrize("only, domains", [
+    (None, None),                                   # every domain of metrics.domains
+    ("incidents", ("incidents",)),
+    ("cases,petitions", ("cases", "petitions")),
+    (" petitions , incidents,petitions", ("petitions", "incidents")),
+])
+def test_kpi_only_domains(capsys, demo_url, only, domains):
+    from metrics.domains import DOMAINS
+
+    argv = ["kpi", "--db", demo_url, "--start", "2019-01-01", "--end", "2019-03-31"]
+    code, out, err = run(capsys, *argv, *(["--only", only] if only else []))
+    assert code == 0, err
+    kpis = json.loads(out)["kpis"]
+    assert {key.split(".", 1)[0] for key in kpis} == set(domains or DOMAINS)
+    for domain in domains or ("cases", "petitions", "incidents"):
+        assert set(keys(domain)) <= set(kpis)
+
+
+@pytest.mark.parametrize("only", ["crimes", "cases,crimes", ",", "CASES"])
+def test_kpi_only_unknown_domain_lists_the_valid_ones(capsys, demo_url, only):
+    code, out, err = run(capsys, "kpi", "--db", demo_url, "--start", "2019-01-01",
+                         "--end", "2019-03-31", "--only", only)
+    assert code == 2 and out == ""
+    line = err.strip()
+    assert len(line.splitlines()) == 1 and "Traceback" not in line
+    assert "--only" in line and "cases、petitions、incidents" in line
+
+
+def test_kpi_by_choices_are_the_report_breakdowns(capsys, demo_url):
+    kpi = cli.build_parser()._subparsers._group_actions[0].choices["kpi"]
+    by = next(a for a in kpi._actions if a.dest == "by")
+    assert tuple(by.choices) == BREAKDOWNS and "form" in BREAKDOWNS
+    code, out, err = run(capsys, "kpi", "--db", demo_url, "--start", "2019-01-01",
+                         "--end", "2019-12-31", "--only", "petitions", "--by", "form")
+    assert code == 0, err
+    groups = json.loads(out)["groups"]
+    assert groups and all(set(keys("petitions")) <= set(v) for v in groups.values())
+
+
+def test_kpi_table_prints_compstat_as_a_table(capsys, demo_url):
+    code, out, err = run(capsys, "kpi", "--db", demo_url, "--start", "2019-01-01",
+                         "--end", "2019-12-31", "--only", "incidents", "--format", "table")
+    assert code == 0, err
+    assert "{'" not in out and "{\"" not in out              # no raw dict anywhere
+    lines = out.splitlines()
+    head = next(i for i, line in enumerate(lines) if "本周累计" in line)
+    assert lines[head].split() == ["类别", "本周累计", "近28天", "本年累计"]
+    cell = r"\d+/\d+ (?:[+-]\d+\.\d%|—) z=-?\d+\.\d\d (?:显著上升|上升|平稳|下降)"
+    row = re.compile(rf"^\s+(\S+)\s+{cell}\s+{cell}\s+{cell}$")
+    rows = [row.match(line) for line in lines[head + 1:head + 10]]
+    assert all(rows), lines[head + 1:head + 10]
+    assert [m.group(1) for m in rows][0] == "刑事" and rows[-1].group(1) == "合计"
+    # the figures are those of the JSON report
+    code, out, _ = run(capsys, "kpi", "--db", demo_url, "--start", "2019-01-01",
+                       "--end", "2019-12-31", "--only", "incidents")
+    report = json.loads(out)["kpis"]
+    total = report["incidents.compstat"]["TOTAL"]["d28"]
+    assert f"{total['cur']}/{total['prior']} " in lines[head + 9]
+    flag = next(line for line in lines if line.rstrip().endswith("incidents.trend_flag"))
+    assert report["incidents.trend_flag"] in flag
+
+
+def test_table_lines_for_nested_values():
+    """Any value that is not a number prints readably: a grid, name/value rows, JSON."""
+    cell = {"cur": 3, "prior": 2, "change": 0.5, "z": 0.6411, "flag": "平稳"}
+    empty = {"cur": 0, "prior": 0, "change": None, "z": 0.0, "flag": "平稳"}
+    lines = cli._kpi_lines({
+        "incidents.compstat": {"刑事": {"wtd": cell, "d28": empty, "ytd": cell},
+                               "TOTAL": {"wtd": cell, "d28": empty, "ytd": cell}},
+        "incidents.trend_flag": "平稳",
+        "x.distribution": {"优秀": 93, "良好": 8, "待改进": None},
+        "x.rows": [[1, 2], [3, 4]],
+    })
+    text = "\n".join(lines)
+    assert "{'" not in text and "    [[1, 2], [3, 4]]" in lines     # other shapes: JSON
+    assert any(line.split() == ["刑事", "3/2", "+50.0%", "z=0.64", "平稳", "0/0", "—",
+                                "z=0.00", "平稳", "3/2", "+50.0%", "z=0.64", "平稳"]
+               for line in lines), text
+    assert any(line.split()[:1] == ["合计"] for line in lines)
+    assert any(line.split() == ["优秀", "93"] for line in lines)
+    assert any(line.split() == ["待改进", "—"] for line in lines)
+    assert any(line.split()[-2:] == ["平稳", "incidents.trend_flag"] for line in lines)
 
 
 def test_same_kpi_json_on_every_database(engine, demo_url):

@@ -57,9 +57,52 @@ def _sqlite_pragmas(dbapi_conn, _record) -> None:
     cur.close()
 
 
+class StoreMissing(Exception):
+    """A SQLite store that does not exist, opened by a command that only reads it; the
+    message is one Chinese line naming the file, or the folder when that is missing too."""
+
+
+def sqlite_file(url: str | None = None) -> Path | None:
+    """The file a SQLite URL names (None for a server, an in-memory or a ``file:`` URI
+    database). Relative paths are relative to the working directory, as for SQLite."""
+    u = make_url(resolve_url(url))
+    if u.get_backend_name() != "sqlite":
+        return None
+    database = u.database
+    if not database or database == ":memory:" or database.startswith("file:"):
+        return None
+    return Path(database)
+
+
+def require_existing(url: str | None = None) -> None:
+    """Raise ``StoreMissing`` when the URL names a SQLite file that does not exist.
+
+    Readers (``kpi``, ``db current``) call this before ``get_engine``: ``get_engine``
+    creates the file's folder and SQLite creates the file on the first connection, so a
+    mistyped path would otherwise leave an empty store behind. Only the commands that
+    build a store (``demo``, ``import``, ``db upgrade``) may create one."""
+    path = sqlite_file(url)
+    if path is None:
+        return
+    try:
+        if path.exists():
+            return
+        folder = path.parent
+        folder_missing = not folder.is_dir()
+    except (OSError, ValueError) as exc:  # a name the file system cannot hold
+        raise StoreMissing(f"数据库路径无效：{path}（{exc}）") from None
+    if folder_missing:
+        raise StoreMissing(f"目录不存在：{folder}（数据库 {path} 无法打开；请检查 --db 或 "
+                           f"{ENV_VAR}）")
+    raise StoreMissing(f"数据库文件不存在：{path}（请先运行 python cli.py demo 或 "
+                       f"python cli.py import 导入数据，或用 --db 指定已有的数据库）")
+
+
 @lru_cache(maxsize=8)
 def get_engine(url: str | None = None) -> Engine:
-    """An engine for the resolved URL (one per URL per process)."""
+    """An engine for the resolved URL (one per URL per process). For a SQLite file the
+    folder is created and the file is created on the first connection: a reader that must
+    not create a store checks ``require_existing`` first."""
     url = _normalise(resolve_url(url))
     u = make_url(url)
     if u.get_backend_name() == "sqlite":
