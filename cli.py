@@ -9,6 +9,7 @@
     python cli.py import TABLE FILE [--db URL] [--mapping NAME|M.yaml] [--sheet S] [--create-missing]
                          [--strict] [--rejects R.csv]
     python cli.py bench --cases 1000000 [--db URL] [--repeat 3] [--rebuild]
+    python cli.py bench --cadres 2000 [--db URL] [--repeat 3] [--rebuild]   (or --incidents N)
     python cli.py db upgrade [--db URL]     bring the store's schema to the newest version
     python cli.py db current [--db URL]     show the store's schema version
     python cli.py appraisal publish --month YYYY-MM [--force] [--db URL]   freeze a month's 干部考核
@@ -663,6 +664,8 @@ def build_parser() -> argparse.ArgumentParser:
                        "unless only --incidents is given)")
     bench.add_argument("--incidents", type=int, help="benchmark incidents.* (CompStat "
                        "included) on a store of this many incidents, e.g. 1000000")
+    bench.add_argument("--cadres", type=int, help="benchmark the cadre figures (attendance, "
+                       "work logs with suspect logs, appraisal) for a month of N cadres, e.g. 2000")
     bench.add_argument("--repeat", type=int, default=3, help="cold runs (the median is shown)")
     bench.add_argument("--rebuild", action="store_true", help="build the store even if it exists")
     bench.set_defaults(func=cmd_bench)

@@ -4,6 +4,8 @@
                   measurements (wall time, VmHWM), comparing figures with a reference
     cases.py      cases: one million cases, all ``cases.*`` KPIs (metrics.cases)
     incidents.py  incidents: one million 警情, all ``incidents.*`` keys with CompStat
+    cadres.py     cadres: 2 000 cadres' year of attendance, logs and handled cases; a
+                  month's ``kpi --only attendance,worklogs,appraisal --by cadre``
 
 Each domain's figures are checked against its independent pandas reference
 (``metrics.reference``), which is also the load-everything baseline. Every measurement
@@ -31,7 +33,15 @@ def run_benches(args) -> int:
     (``--incidents``), one after the other; the worst exit code."""
     cases = getattr(args, "cases", None)
     incidents = getattr(args, "incidents", None)
+    cadres = getattr(args, "cadres", None)
     codes = []
+    if cadres is not None:
+        from metrics.bench.cadres import run_cadres_bench
+
+        codes.append(run_cadres_bench(args))
+        if cases is None and incidents is None:
+            return codes[0]
+        print("", flush=True)
     if cases is not None or incidents is None:
         args.cases = DEFAULT_CASES if cases is None else cases
         codes.append(run_bench(args))

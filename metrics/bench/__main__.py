@@ -19,13 +19,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--rebuild", action="store_true")
     parser.add_argument("--measure", choices=["cold", "trace", "warm", "baseline",
-                                              "baseline-trace"])
-    parser.add_argument("--domain", choices=["cases", "incidents"], default="cases")
+                                              "baseline-trace", "parts"])
+    parser.add_argument("--domain", choices=["cases", "incidents", "cadres"], default="cases")
+    parser.add_argument("--cadres", type=int)
     parser.add_argument("--as-of", type=datetime.fromisoformat, default=CUTOFF)
     args = parser.parse_args(argv)
     if args.measure:
         if args.domain == "incidents":
             from metrics.bench.incidents import measure
+        elif args.domain == "cadres":
+            from metrics.bench.cadres import measure
         else:
             from metrics.bench.cases import measure
         print(json.dumps(measure(args.measure, args.db, args.as_of), ensure_ascii=False,
