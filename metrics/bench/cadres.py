@@ -45,8 +45,8 @@ from datetime import date, datetime, timedelta
 import numpy as np
 
 from metrics.bench.common import (CUTOFF, SEED, analyse, bench_path, child, differences,
-                                  ensure_database, load_table, log_build, logged_rows,
-                                  median_of, rss_mb, ts_text, without_indexes)
+                                  load_table, log_build, logged_rows, median_of, open_store,
+                                  repeats, rss_mb, say, ts_text, without_indexes)
 
 TARGET_COLD_S = 3.0
 TARGET_RSS_MB = 300.0
@@ -497,27 +497,15 @@ def measure(mode: str, url: str, as_of: datetime) -> dict:
 
 def run_cadres_bench(args) -> int:
     """Build or reuse the store, measure in subprocesses, print the table; 0 if targets met."""
-    from sqlalchemy.engine import make_url
-
-    from data.store.db import _normalise, get_engine
+    from data.store.db import get_engine
 
     n = int(args.cadres)
     if n < 50:
         print("--cadres 至少 50 (at least 50 cadres)", file=sys.stderr)
         return 2
-    url = _normalise(args.db or default_url(n))
-    repeat = max(1, int(getattr(args, "repeat", 3) or 3))
-    say = lambda msg: print(msg, flush=True)  # noqa: E731
-    shown = make_url(url).render_as_string(hide_password=True)
-    ensure_database(url)
-    engine = get_engine(url)
-    if store_cadres(engine) == n and not getattr(args, "rebuild", False):
-        say(f"reusing {shown} ({n:,} cadres)")
-    else:
-        say(f"building {shown} with {n:,} cadres and one year of their records …")
-        t = build_cadres_store(engine, n, log=lambda m: say("  " + m))
-        say(f"  store built in {t['total']:.1f} s")
-    engine.dispose()
+    url = open_store(args, args.db or default_url(n), n, store_cadres, build_cadres_store,
+                     "cadres", "cadres and one year of their records")
+    repeat = repeats(args)
     as_of = CUTOFF
     say(f"measuring python cli.py {' '.join(kpi_argv('URL', as_of)[3:])}, each in a new "
         "process …")

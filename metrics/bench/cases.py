@@ -46,10 +46,10 @@ from datetime import date, datetime, time as dtime, timedelta
 
 import numpy as np
 
-from metrics.bench.common import (CUTOFF, FIRST_DAY, LAST_DAY, MEASURE_END, MEASURE_START,
-                                  SEED, bench_path, child, ensure_database,
-                                  fresh_store_with_roster, load_table, logged_rows, log_build,
-                                  analyse, query as _query, rss_mb as _rss_mb, same as _same,
+from metrics.bench.common import (CUTOFF, FIRST_DAY, LAST_DAY, MEASURE_END, MEASURE_START, SEED,
+                                  analyse, bench_path, child, fresh_store_with_roster,
+                                  load_table, log_build, logged_rows, open_store, query as
+                                  _query, repeats, rss_mb as _rss_mb, same as _same, say,
                                   ts_text, without_indexes)
 
 TARGET_COLD_S = 3.0
@@ -357,27 +357,14 @@ def compare_results(ours, ref: dict) -> list[str]:
 
 def run_bench(args) -> int:
     """Build or reuse the store, measure in subprocesses, print the table; 0 if targets met."""
-    from sqlalchemy.engine import make_url
-
-    from data.store.db import _normalise, get_engine
+    from data.store.db import get_engine
 
     n = int(args.cases)
     if n < 1000:
         print("--cases 至少 1000 (at least 1000 cases)", file=sys.stderr)
         return 2
-    url = _normalise(args.db or default_url(n))
-    repeat = max(1, int(getattr(args, "repeat", 3) or 3))
-    say = lambda msg: print(msg, flush=True)  # noqa: E731
-    shown = make_url(url).render_as_string(hide_password=True)
-    ensure_database(url)
-    engine = get_engine(url)
-    if store_cases(engine) == n and not getattr(args, "rebuild", False):
-        say(f"reusing {shown} ({n:,} cases)")
-    else:
-        say(f"building {shown} with {n:,} cases …")
-        t = build_store(engine, n, log=lambda m: say("  " + m))
-        say(f"  store built in {t['total']:.1f} s")
-    engine.dispose()
+    url = open_store(args, args.db or default_url(n), n, store_cases, build_store, "cases")
+    repeat = repeats(args)
     as_of = CUTOFF
 
     say(f"measuring {MEASURE_START}..{MEASURE_END} (as_of {as_of}), each in a new process …")

@@ -68,6 +68,38 @@ def ensure_database(url: str) -> None:
         admin.dispose()
 
 
+def say(message: str) -> None:
+    print(message, flush=True)
+
+
+def repeats(args) -> int:
+    """How many cold runs of each side (``--repeat``, at least 1)."""
+    return max(1, int(getattr(args, "repeat", 3) or 3))
+
+
+def open_store(args, url: str, n: int, count_rows, build, noun: str,
+               contents: str | None = None) -> str:
+    """The normalised URL of a bench store holding exactly ``n`` ``noun``: reused when
+    ``count_rows(engine)`` says so (and ``--rebuild`` is not given), else built now by
+    ``build(engine, n, log=...)``; ``contents`` describes what is built (default: noun)."""
+    from sqlalchemy.engine import make_url
+
+    from data.store.db import _normalise, get_engine
+
+    url = _normalise(url)
+    shown = make_url(url).render_as_string(hide_password=True)
+    ensure_database(url)
+    engine = get_engine(url)
+    if count_rows(engine) == n and not getattr(args, "rebuild", False):
+        say(f"reusing {shown} ({n:,} {noun})")
+    else:
+        say(f"building {shown} with {n:,} {contents or noun} …")
+        took = build(engine, n, log=lambda m: say("  " + m))
+        say(f"  store built in {took['total']:.1f} s")
+    engine.dispose()
+    return url
+
+
 def logged_rows(engine, table_name: str) -> int | None:
     """N when the store holds a complete bench build of N rows of the table at the newest
     schema version, else None (an older store is rebuilt, not upgraded)."""

@@ -45,10 +45,10 @@ from datetime import date, datetime, timedelta
 
 import numpy as np
 
-from metrics.bench.common import (CUTOFF, FIRST_DAY, LAST_DAY, MEASURE_END, MEASURE_START,
-                                  SEED, analyse, bench_path, child, differences,
-                                  ensure_database, fresh_store_with_roster, load_table,
-                                  log_build, logged_rows, median_of, query, rss_mb, ts_text,
+from metrics.bench.common import (CUTOFF, FIRST_DAY, LAST_DAY, MEASURE_END, MEASURE_START, SEED,
+                                  analyse, bench_path, child, differences,
+                                  fresh_store_with_roster, load_table, log_build, logged_rows,
+                                  median_of, open_store, query, repeats, rss_mb, say, ts_text,
                                   without_indexes)
 
 TARGET_COLD_S = 2.0
@@ -284,27 +284,15 @@ def compare_incidents(ours, ref: dict) -> list[str]:
 
 def run_incidents_bench(args) -> int:
     """Build or reuse the store, measure in subprocesses, print the table; 0 if targets met."""
-    from sqlalchemy.engine import make_url
-
-    from data.store.db import _normalise, get_engine
+    from data.store.db import get_engine
 
     n = int(args.incidents)
     if n < 1000:
         print("--incidents 至少 1000 (at least 1000 incidents)", file=sys.stderr)
         return 2
-    url = _normalise(args.db or default_url(n))
-    repeat = max(1, int(getattr(args, "repeat", 3) or 3))
-    say = lambda msg: print(msg, flush=True)  # noqa: E731
-    shown = make_url(url).render_as_string(hide_password=True)
-    ensure_database(url)
-    engine = get_engine(url)
-    if store_incidents(engine) == n and not getattr(args, "rebuild", False):
-        say(f"reusing {shown} ({n:,} incidents)")
-    else:
-        say(f"building {shown} with {n:,} incidents …")
-        t = build_incidents_store(engine, n, log=lambda m: say("  " + m))
-        say(f"  store built in {t['total']:.1f} s")
-    engine.dispose()
+    url = open_store(args, args.db or default_url(n), n, store_incidents,
+                     build_incidents_store, "incidents")
+    repeat = repeats(args)
     as_of = CUTOFF
 
     say(f"measuring incidents {MEASURE_START}..{MEASURE_END} (as_of {as_of}), each in a "
