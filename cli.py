@@ -533,14 +533,15 @@ def add_import_parser(subparsers) -> argparse.ArgumentParser:
                     "自动使用表头相符的已保存映射或内置预设，并说明用了哪一个）。",
         epilog="退出码 (exit codes):\n"
                "  0  导入完成（部分行被拒绝时也是 0，拒绝行见输出或 --rejects）\n"
-               "  1  --strict 发现无效行，整个文件未导入；或所有数据行均被拒绝，未导入任何数据\n"
+               "  1  --strict 发现无效行，整个文件未导入；或所有数据行（边界：所有要素）均被拒绝，未导入任何数据\n"
                "  2  参数或文件错误：找不到文件或映射、缺少必需列、映射无效、库结构需升级（db upgrade）\n"
                "  3  数据库无法连接或使用\n"
                "  4  内部错误",
         formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("table", choices=list(TABLES), metavar="TABLE",
-                   help="目标表：" + "、".join(f"{k}（{v.zh}）" for k, v in TABLES.items()))
-    p.add_argument("file", metavar="FILE", help="数据文件（.csv / .xlsx / .xls）")
+    p.add_argument("table", choices=[*TABLES, "boundaries"], metavar="TABLE",
+                   help="目标表：" + "、".join(f"{k}（{v.zh}）" for k, v in TABLES.items())
+                        + "、boundaries（社区边界，GeoJSON 文件）")
+    p.add_argument("file", metavar="FILE", help="数据文件（.csv / .xlsx / .xls；社区边界为 .geojson）")
     p.add_argument("--db", default=None, help="数据库 URL（默认按 ZHILI_DB_URL、secrets.toml、内置 SQLite）")
     p.add_argument("--mapping", default=None, metavar="NAME|FILE",
                    help="映射：已保存映射或内置预设的名称（如 12345热线工单、网格事件），或映射文件路径"
@@ -585,6 +586,8 @@ def run_import(args) -> int:
         except Exception:  # noqa: BLE001
             by = None
     mapping = args.mapping
+    if args.table == "boundaries":
+        return _import_boundaries(engine, path)
     if mapping and not Path(mapping).is_file() and Path(mapping).suffix.lower() not in (".yaml", ".yml"):
         try:
             mapping = get_mapping(engine, mapping, args.table)   # a saved mapping or preset
@@ -623,6 +626,23 @@ def run_import(args) -> int:
         else:
             print(f"拒绝行已写入：{out}")
     return 0 if result.committed and not result.all_rejected else 1
+
+
+def _import_boundaries(engine, path: Path) -> int:
+    """Community outlines from a GeoJSON file: accepted features replace those communities'
+    outlines, rejected ones are listed with the reason; a file that is not usable is exit 2."""
+    from data.ingest.boundaries import GeoJsonError, import_geojson
+
+    try:
+        result = import_geojson(engine, path)
+    except GeoJsonError as exc:
+        return _fail(f"{path.name}：{exc}")
+    print(f"文件：{path.name} → 社区边界：导入 {len(result.stored)} 个社区，拒绝 {len(result.rejected)} 个要素")
+    if result.stored:
+        print("已导入：" + "、".join(result.stored))
+    for number, name, reason in result.rejected:
+        print(f"  第 {number} 个要素「{name or '—'}」：{reason}")
+    return 0 if result.stored else 1
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -79,3 +79,33 @@ def test_synthetic_outlines_tile_around_nancheng():
     lons = [p[0] for o in outlines.values() for p in o["coordinates"][0]]
     lats = [p[1] for o in outlines.values() for p in o["coordinates"][0]]
     assert 115.44 < min(lons) < max(lons) < 115.50 and 35.22 < min(lats) < max(lats) < 35.26
+
+
+def test_cli_import_boundaries_reports_stored_and_rejected(tmp_path, capsys):
+    import cli
+    from data.store.db import get_engine
+    from data.store.schema import metadata
+
+    url = f"sqlite:///{tmp_path / 'b.db'}"
+    engine = get_engine(url)
+    metadata.create_all(engine)
+    insert(engine, "communities", [dict(name="和平社区", kind="社区"),
+                                   dict(name="丹阳社区", kind="社区")])
+    good = tmp_path / "边界.geojson"
+    good.write_bytes(collection(feature("和平社区"), feature("不存在社区")))
+    assert cli.main(["import", "boundaries", str(good), "--db", url]) == 0
+    out = capsys.readouterr().out
+    assert "导入 1 个社区，拒绝 1 个要素" in out and "已导入：和平社区" in out
+    assert "第 2 个要素「不存在社区」：社区不在数据库中" in out
+
+    projected = tmp_path / "投影.geojson"
+    projected.write_bytes(collection(feature("丹阳社区"), crs="EPSG:3857"))
+    assert cli.main(["import", "boundaries", str(projected), "--db", url]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("错误：投影.geojson：坐标系为 EPSG:3857") and "Traceback" not in err
+    assert list(load_boundaries(engine)) == ["和平社区"]       # nothing stored lost
+
+    unknown = tmp_path / "只有未知.geojson"
+    unknown.write_bytes(collection(feature("不存在社区")))
+    assert cli.main(["import", "boundaries", str(unknown), "--db", url]) == 1
+    assert list(load_boundaries(engine)) == ["和平社区"]
