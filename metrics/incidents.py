@@ -17,12 +17,13 @@ from __future__ import annotations
 import math
 from datetime import date, datetime, time, timedelta
 
-from sqlalchemy import Engine, and_, func, select
+from sqlalchemy import Engine, case, func, literal, select
 
 from data.ingest.columns import INCIDENT_CATEGORIES
 from data.store.schema import incidents
 from metrics.context import Query
 from metrics.engine import Domain, Result, compute as engine_compute
+from metrics.engine.cube import MISSING
 from metrics.period import Period, shift_years
 from metrics.sqlfn import flag, hour_of, weekday_of
 from metrics.stats import relative_change
@@ -32,6 +33,7 @@ TOTAL = "TOTAL"
 WINDOWS = ("wtd", "d28", "ytd")
 FLAGS = ("显著上升", "上升", "平稳", "下降")
 LAG = timedelta(days=364)  # 52 weeks: the prior window starts on the same weekday
+_TICK = timedelta(microseconds=1)
 
 
 def valid(q: Query) -> list:
@@ -72,32 +74,51 @@ def trend_flag(z: float, settings) -> str:
     return FLAGS[2] if z > -rise else FLAGS[3]
 
 
-def _in(column, p: Period, as_of: datetime):
-    """Dated in the period and not after as_of (a later time has not happened yet)."""
-    return and_(column >= p.start_dt, column < p.end_exclusive_dt, column <= as_of)
+def _segment(column, edges: list[datetime], lo: int, hi: int):
+    """The index i of the segment [edges[i], edges[i+1]) holding ``column``, for
+    lo <= i < hi, as a balanced CASE: about log2(hi - lo) comparisons a row."""
+    if hi - lo == 1:
+        return literal(lo)
+    mid = (lo + hi) // 2
+    return case((column < edges[mid], _segment(column, edges, lo, mid)),
+                else_=_segment(column, edges, mid, hi))
 
 
 def compstat(engine: Engine, q: Query) -> dict:
     """``{category | TOTAL: {wtd|d28|ytd: {cur, prior, change, z, flag}}}`` as of q.as_of,
-    for every category of the closed list and any other one present, in scope."""
+    for every category of the closed list and any other one counted in a window (未填:
+    stored without a category), in scope.
+
+    The six windows' edges cut the time from the earliest window start to as_of into
+    disjoint segments; one GROUP BY category × segment counts them, and each window is
+    the sum of the segments it covers (a window never ends beyond as_of: a later time
+    has not happened yet)."""
     c = incidents.c
-    spans = windows(q.as_of.date())
-    sums = []
-    for name, (cur, prior) in spans.items():
-        sums += [func.sum(flag(_in(c.occurred_at, cur, q.as_of))).label(f"{name}_cur"),
-                 func.sum(flag(_in(c.occurred_at, prior, q.as_of))).label(f"{name}_prior")]
-    first = min(p.start for pair in spans.values() for p in pair)
-    conds = [c.occurred_at >= datetime.combine(first, time.min), c.occurred_at <= q.as_of,
-             *valid(q)]
+    spans = [(p.start_dt, min(p.end_exclusive_dt, q.as_of + _TICK))
+             for pair in windows(q.as_of.date()).values() for p in pair]
+    edges = sorted({edge for span in spans for edge in span if edge <= q.as_of})
+    ends = [*edges[1:], q.as_of + _TICK]
+    segment = _segment(c.occurred_at, edges, 0, len(edges)).label("segment")
+    conds = [c.occurred_at >= edges[0], c.occurred_at <= q.as_of, *valid(q)]
     if q.scope:
         conds.append(c.community.in_(list(q.scope)))
-    stmt = select(c.category, *sums).where(*conds).group_by(c.category)
+    rows = select(c.category.label("category"), segment).where(*conds).subquery()
+    stmt = select(rows.c.category, rows.c.segment, func.count()).group_by(
+        rows.c.category, rows.c.segment)
+    per_segment: dict = {}
     with engine.connect() as conn:
-        rows = {cat: [int(v or 0) for v in values] for cat, *values in conn.execute(stmt)}
-    categories = [*INCIDENT_CATEGORIES, *sorted(k for k in rows if k not in INCIDENT_CATEGORIES)]
+        for category, index, n in conn.execute(stmt):
+            per_segment.setdefault(category, [0] * len(edges))[int(index)] += int(n)
+    covers = [[i for i, (lo, hi) in enumerate(zip(edges, ends)) if start <= lo and hi <= end]
+              for start, end in spans]
+    counted = {category or MISSING: [sum(counts[i] for i in cover) for cover in covers]
+               for category, counts in per_segment.items()}
+    counted = {k: v for k, v in counted.items() if any(v) or k in INCIDENT_CATEGORIES}
+    categories = [*INCIDENT_CATEGORIES,
+                  *sorted(k for k in counted if k not in INCIDENT_CATEGORIES)]
     zero = [0] * (2 * len(WINDOWS))
-    table = {cat: rows.get(cat, zero) for cat in categories}
-    table[TOTAL] = [sum(col) for col in zip(*table.values())] if table else zero
+    table = {cat: counted.get(cat, zero) for cat in categories}
+    table[TOTAL] = [sum(col) for col in zip(*table.values())]
     return {cat: {w: _cell(values[2 * i], values[2 * i + 1], q.settings)
                   for i, w in enumerate(WINDOWS)} for cat, values in table.items()}
 

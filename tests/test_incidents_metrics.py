@@ -124,6 +124,28 @@ def test_compstat_honours_scope(store):
     assert table["TOTAL"]["ytd"] == cell(1, 0, 2.0, "上升", None)   # i1 only; i5 is after 03-04
 
 
+def test_compstat_rows_for_unlisted_and_missing_categories(store):
+    insert(store, "incidents", [
+        # no category: its own row 未填, counted in TOTAL
+        dict(incident_id="n1", occurred_at=ts("2024-03-04 09:00"), category=None,
+             community="A社区", is_valid=True),
+        # an old category name, in the 28-day window
+        dict(incident_id="n2", occurred_at=ts("2024-02-20 09:00"), category="纠纷",
+             community="A社区", is_valid=True),
+        # another one only in 2023-12 (after the prior year-to-date, before this year): in
+        # no window, so no row of zeros
+        dict(incident_id="n3", occurred_at=ts("2023-12-01 09:00"), category="旧类别",
+             community="A社区", is_valid=True),
+    ])
+    table = m.compute(store, q(), by=()).kpis["incidents.compstat"]
+    assert list(table)[8:] == ["未填", "纠纷", "TOTAL"]
+    assert table["未填"]["wtd"] == cell(1, 0, 2.0, "上升", None)
+    assert table["纠纷"]["d28"] == cell(1, 0, 2.0, "上升", None)
+    # 28 days: i1 i3 i8 n1 n2 vs i5 i6 i9; z = 2(√5 − √3) = 1.008 ≥ 1
+    assert table["TOTAL"]["d28"] == cell(5, 3, 2 * (math.sqrt(5) - math.sqrt(3)), "上升",
+                                         2 / 3)
+
+
 def test_hour_weekday_grid(store):
     grid = m.hour_weekday(store, q())
     # March by Monday 12:00: i1 Monday 08h, i3 Sunday 22h

@@ -157,6 +157,17 @@ class _Done:
         return self.value
 
 
+def beside(engine: Engine, q: Query, fn):
+    """``fn(engine, q)`` started on its own thread (and so its own connection) when the
+    store allows more than one; something with ``result()`` either way."""
+    if workers(engine, q) > 1:
+        pool = ThreadPoolExecutor(max_workers=1)
+        future = pool.submit(fn, engine, q)
+        pool.shutdown(wait=False)
+        return future
+    return _Done(fn(engine, q))
+
+
 def read_dictionaries_for(engine: Engine, domain: Domain, q: Query) -> Dictionaries | None:
     """The domain's dictionaries, or None when its codes would not fit 64 bits."""
     with engine.connect() as conn:
@@ -174,14 +185,7 @@ def load_cube(engine: Engine, domain: Domain, q: Query) -> Cube:
     dims, backlog_dims = domain.breakdowns, tuple(domain.dimensions)
     # counts from outside the rows (text keys only) are worked out side by side with the
     # cube on their own connection, when the store allows more than one
-    extra = None
-    if domain.extra:
-        if workers(engine, q) > 1:
-            pool = ThreadPoolExecutor(max_workers=1)
-            extra = pool.submit(domain.extra, engine, q)
-            pool.shutdown(wait=False)
-        else:
-            extra = _Done(domain.extra(engine, q))
+    extra = beside(engine, q, domain.extra) if domain.extra else None
     while True:
         lanes = [[sql.cube_statement(domain, p, dialect, d)] for p in parts]
         if domain.backlog:

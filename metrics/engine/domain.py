@@ -42,7 +42,8 @@ class Domain:
     - ``derived(values, counts, hours, settings)``: figures the registry cannot derive
       (percentiles of the durations); ``hours`` are sorted ascending.
     - ``overall(engine, q)``: the domain's ``overall`` KPIs, from queries of its own
-      (CompStat's windows), for the whole scope only.
+      (CompStat's windows), for the whole scope only; run beside the cube on its own
+      connection when the store allows more than one.
     - ``extra(engine, q)``: counts that do not come from rows of the source — e.g. the
       scheduled workdays of each cadre from the official calendar — as a list of
       ``(keys, counts)``: ``keys`` maps every breakdown (``month`` included) to its value,

@@ -18,7 +18,7 @@ from data.store.schema import communities
 from metrics import registry
 from metrics.context import Query
 from metrics.engine.composite import Composite
-from metrics.engine.cube import Cube, load_cube
+from metrics.engine.cube import Cube, beside, load_cube
 from metrics.engine.domain import Domain
 from metrics.stats import rate
 
@@ -153,6 +153,7 @@ def compute(engine: Engine, domain: Domain | Composite, q: Query,
     by = domain.breakdowns if by is None else by
     if isinstance(domain, Composite):
         return domain.combine(engine, q, tuple(by), known or {})
+    overall = beside(engine, q, domain.overall) if domain.overall else None
     cube = load_cube(engine, domain, q)
     people = Population.read(engine, q) if any(
         k.kind == "per_capita" for k in registry.of_domain(domain.name)) else Population({})
@@ -167,6 +168,6 @@ def compute(engine: Engine, domain: Domain | Composite, q: Query,
     for dim in by:
         result.groups[dim], result.counts[dim] = _roll_up(domain, cube, dim, hours,
                                                           duration_row, q.settings, people)
-    if domain.overall:
-        result.kpis.update(domain.overall(engine, q))
+    if overall is not None:
+        result.kpis.update(overall.result())
     return result
