@@ -917,6 +917,26 @@ def _insert(engine: Engine, table: Table, rows: list[dict], chunk: int = 20000) 
                 conn.execute(table.insert(), rows[i:i + chunk])
 
 
+# The big screen's ticker: notices of the kind a 街道 shows (a CDC health notice, a 防汛
+# call, a 政务 notice), dated relative to the last day so a fresh demo always has current ones.
+DEMO_NOTICES = (
+    ("疾控提示：流感高发季，请老年人和儿童尽快接种流感疫苗，出现发热症状及时就医。", 7, 60),
+    ("冬季安全：请各社区排查燃气、电动车入户充电隐患，防范火灾和一氧化碳中毒。", 3, 30),
+    ("政务服务：社区便民服务站工作日 8:30—17:30 办理低保、临时救助申请。", 30, None),
+    ("（已过期）汛期值班安排", 200, -120),
+)
+
+
+def _notices(last_day: date) -> list[dict]:
+    rows = []
+    for i, (text, since, days) in enumerate(DEMO_NOTICES, start=1):
+        title, _, body = text.partition("：")
+        rows.append(dict(notice_id=f"N{i:03d}", title=title, body=body or None,
+                         valid_from=last_day - timedelta(days=since),
+                         valid_to=None if days is None else last_day + timedelta(days=days)))
+    return rows
+
+
 def generate(engine: Engine, seed: int = 7, scale: float = 1.0, until: date | None = None,
              force: bool = False, progress: Callable[[float, str], None] | None = None,
              now: datetime | None = None) -> dict[str, int]:
@@ -1022,6 +1042,7 @@ def generate(engine: Engine, seed: int = 7, scale: float = 1.0, until: date | No
     put(S.insurance_enrolment, ins)
     put(S.benefit_standards, [dict(year=y, program=p, monthly_amount=_money(standard(p, y)))
                               for y in range(2018, cutoff.year + 1) for p in STANDARD_2018])
+    put(S.notices, _notices(cutoff.date()))
 
     for name in S.DATA_TABLES:
         counts.setdefault(name, 0)

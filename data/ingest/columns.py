@@ -73,6 +73,8 @@ ZH_HEADERS: dict[str, dict[str, str]] = {
     "insurance_enrolment": {"community": "社区", "year": "年度", "required": "应参保人数",
                             "enrolled": "已参保人数"},
     "benefit_standards": {"year": "年度", "program": "保障类别", "monthly_amount": "月标准"},
+    "notices": {"notice_id": "通知编号", "title": "标题", "body": "内容", "valid_from": "生效日期",
+                "valid_to": "截止日期"},
 }
 
 # Synonyms seen in real exports, per canonical column name (any table that has it).

@@ -236,6 +236,20 @@ benefit_standards = Table(
     **MYSQL,
 )
 
+# Notices (通知公告) for the big screen's ticker: a health notice from the CDC, a 防汛 call…
+# shown while the day lies in valid_from..valid_to (no end: until replaced or deleted).
+notices = Table(
+    "notices", metadata,
+    _str("notice_id", ID, primary_key=True),
+    _str("title", nullable=False),
+    Column("body", Text),
+    Column("valid_from", Date, nullable=False),
+    Column("valid_to", Date),
+    Index("ix_notices_valid_from", "valid_from"),
+    _origin(),
+    **MYSQL,
+)
+
 # Community outlines for the 3D map: a GeoJSON geometry (Polygon / MultiPolygon, WGS 84)
 # per community, imported from a GeoJSON file (data.boundaries); not a CSV table.
 boundaries = Table(
@@ -312,7 +326,7 @@ DATA_TABLES: dict[str, Table] = {
     t.name: t for t in (
         communities, grids, cadres, cases, petitions, incidents, attendance, worklogs,
         benefit_recipients, benefit_payments, relief_grants, insurance_enrolment,
-        benefit_standards,
+        benefit_standards, notices,
     )
 }
 
@@ -329,4 +343,5 @@ RECORD_DATE: dict[str, str] = {
     "relief_grants": "granted_on",
     "insurance_enrolment": "year",
     "benefit_standards": "year",
+    "notices": "valid_from",
 }
