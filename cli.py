@@ -631,8 +631,15 @@ def run_import(args) -> int:
 def _import_boundaries(engine, path: Path) -> int:
     """Community outlines from a GeoJSON file: accepted features replace those communities'
     outlines, rejected ones are listed with the reason; a file that is not usable is exit 2."""
-    from data.ingest.boundaries import GeoJsonError, import_geojson
+    from sqlalchemy import inspect
 
+    from data.ingest.boundaries import GeoJsonError, import_geojson
+    from data.store.db import create_schema
+
+    if inspect(engine).has_table("import_log"):
+        _require_current(engine)
+    else:
+        create_schema(engine)
     try:
         result = import_geojson(engine, path)
     except GeoJsonError as exc:

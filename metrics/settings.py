@@ -23,6 +23,7 @@ from typing import Any, Callable
 
 from data.ingest import synonyms as _synonyms
 from metrics.period import PRESETS
+from metrics.slides import DEFAULT_PLAYLIST, SLIDES
 
 SETTINGS_FILE = Path(__file__).resolve().parent.parent / "settings.toml"
 ENV_VAR = "ZHILI_SETTINGS"
@@ -38,7 +39,8 @@ class Key:
     """One setting: default value, type and allowed range.
 
     ``kind`` is one of: ``int``, ``float`` (an integer is accepted too), ``bool``, ``str``,
-    ``hhmm`` (a "HH:MM" text). ``low``/``high`` bound numbers (inclusive unless
+    ``hhmm`` (a "HH:MM" text), ``list`` (an array of texts, each one of ``choices``, at
+    least one, none twice). ``low``/``high`` bound numbers (inclusive unless
     ``low_open``); ``choices`` closes a text to a list.
     """
 
@@ -104,6 +106,7 @@ SCHEMA: dict[str, Any] = {
             "resolution_rate": _rate(0.85),
             "satisfaction_rate": _rate(0.90),
             "three_rate_score": _points(85.0),
+            "overdue_open": Key(100, "int", 0, 1_000_000),
         },
         "lost_points": {
             "overdue_listed": Key(True, "bool"),
@@ -157,6 +160,9 @@ SCHEMA: dict[str, Any] = {
         "rotate_seconds": Key(30, "int", 5, 3_600),
         "refresh_seconds": Key(300, "int", 10, 86_400),
         "stale_hours": Key(24, "float", 0, 720, low_open=True),
+        "playlist": Key(list(DEFAULT_PLAYLIST), "list", choices=tuple(SLIDES)),
+        "dwell": {slide: Key(0, "int", 0, 3_600) for slide in SLIDES},
+        "alert_seconds": Key(20, "int", 5, 3_600),
     },
     "import": {
         "synonyms": _synonym_tables(),
@@ -193,7 +199,7 @@ class _Invalid(Exception):
 
 _HHMM = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)$")
 _TYPE_NAMES = {"int": "整数", "float": "数值", "bool": "布尔值 true/false",
-               "str": "文本", "hhmm": '"HH:MM" 格式的时间文本'}
+               "str": "文本", "hhmm": '"HH:MM" 格式的时间文本', "list": "文本数组"}
 
 
 def _toml_type(value: Any) -> str:
@@ -218,9 +224,17 @@ def _check_value(dotted: str, key: Key, value: Any) -> None:
         "bool": isinstance(value, bool),
         "str": isinstance(value, str),
         "hhmm": isinstance(value, str),
+        "list": isinstance(value, (list, tuple)) and all(isinstance(v, str) for v in value),
     }[kind]
     if not ok:
         raise _Invalid(dotted, f"类型错误, 应为{_TYPE_NAMES[kind]}, 实为{_toml_type(value)} {value!r}")
+    if kind == "list":
+        unknown = [v for v in value if v not in key.choices]
+        if not value or unknown or len(set(value)) < len(value):
+            why = (f"未知的取值 {unknown[0]!r}" if unknown else "不能为空" if not value
+                   else "有重复的取值")
+            raise _Invalid(dotted, f"{why}, 应为 {' / '.join(key.choices)} 中的若干个")
+        return
     if kind == "hhmm":
         if not _HHMM.match(value):
             raise _Invalid(dotted, f'时间格式错误, 应为 "HH:MM"(00:00–23:59), 实为 {value!r}')

@@ -1,11 +1,17 @@
-"""指挥中心大屏: a dark, chrome-less 1920×1080 slideshow that rotates unattended.
+"""指挥中心大屏: a dark, chrome-less 1920×1080 slideshow of every domain that runs unattended.
 
-Slides follow the wall clock (``slide_at``), so a restarted screen resumes in step; the data
-reloads when the page caches expire. Only aggregates are shown: no names, no case details.
+One cached model (metrics.screen) serves every open screen and reloads on
+``bigscreen.refresh_seconds`` or when the store's 数据截至 moves. The playlist and each
+slide's dwell come from settings; ``?dwell=N`` overrides every dwell, ``?slide=ID`` pins
+one slide. While a rule breaks (显著上升, a new collective petition, the overdue backlog
+above its target) an alert slide comes next and then opens every cycle. Aggregates only:
+no resident or cadre names, no IDs, no case texts.
 """
 from __future__ import annotations
 
 import time
+from dataclasses import replace
+from datetime import datetime
 
 import pandas as pd
 import streamlit as st
@@ -13,106 +19,394 @@ import streamlit as st
 from data.store import clock
 from data.store.db import resolve_url
 from data.store.office import office_name, screen_title
-from metrics import case_lists as lists
-from metrics import cases as m
-from metrics.formatting import fmt_kpi
-from metrics.period import preset_period
-from metrics.engine import Result
+from metrics import screen
+from metrics.formatting import NULL, fmt_change, fmt_kpi
+from metrics.engine.cube import MISSING
+from metrics.incidents import FLAGS, TOTAL, WINDOWS
 from metrics.registry import REGISTRY, target
+from metrics.slides import ALERT, SLIDES
 from pages.ui import charts
-from pages.ui.common import Filters, cases_for, engine, group_frame, settings, store_as_of
-from pages.ui.safe import md
+from pages.ui import screen as ui
+from pages.ui.common import engine, settings, store_as_of
+from pages.ui.maps import community_map
 
-THEME = charts.DARK
-SLIDES = ("总览", "月度趋势", "社区排名", "诉求构成")
-# Our own constant style sheet (no user text in it): dark canvas, no Streamlit chrome.
-SCREEN_CSS = f"""
-<style>
-[data-testid="stSidebar"], [data-testid="stSidebarCollapsedControl"], header,
-[data-testid="stToolbar"], [data-testid="stDecoration"], footer {{ display: none !important; }}
-.stApp, [data-testid="stAppViewContainer"], [data-testid="stMain"] {{
-  background: {THEME.background} !important; color: {THEME.text} !important; }}
-.block-container {{ padding: 1.2rem 2rem !important; max-width: 100% !important; }}
-.stApp h1, .stApp h2, .stApp h3, .stApp p, .stApp span, .stApp label,
-[data-testid="stMetricValue"], [data-testid="stMetricLabel"] p {{ color: {THEME.text} !important; }}
-[data-testid="stMetricValue"] {{ font-size: 3.2rem !important; }}
-[data-testid="stMetric"] {{ background: #12223a; border-color: #23324a !important; }}
-</style>
-"""
+THEME = replace(charts.DARK, font_size=20)
+ROW = 452           # a half-height panel (two rows fill the slide area)
+FULL = 918          # a full-height panel
+CHART = ROW - 80    # a chart inside a half-height panel
+FLAG_CLASS = dict(zip(FLAGS, ("zl-up2", "zl-up", "zl-flat", "zl-down")))
+WINDOW_NAMES = {"wtd": "本周累计", "d28": "近28天", "ytd": "本年累计"}
 
 
-def slide_at(epoch_seconds: float, n_slides: int, rotate_seconds: int) -> int:
-    """Which slide shows at a moment: the clock divided into equal turns."""
-    return int(epoch_seconds // rotate_seconds) % n_slides
+@st.cache_data(ttl=settings().get_path("bigscreen.refresh_seconds"), max_entries=2,
+               show_spinner=False)
+def load_model(url: str, as_of: datetime) -> dict:
+    """The screen's figures: one computation for every open screen per 数据截至 and TTL."""
+    return screen.model(engine(), as_of, settings())
 
 
-def _filters() -> Filters:
-    as_of = store_as_of(resolve_url())
-    return Filters(preset_period("本年", as_of.date()), "本年", (), as_of)
+# ------------------------------------------------------------------------ URL and rotation
+
+def read_params() -> tuple[int | None, str | None, str]:
+    """``?dwell=N`` (1–3600 s) and ``?slide=ID``; a bad value is ignored with a note."""
+    notes = []
+    dwell = st.query_params.get("dwell")
+    seconds = None
+    if dwell is not None:
+        if dwell.isdigit() and 1 <= int(dwell) <= 3600:
+            seconds = int(dwell)
+        else:
+            notes.append("dwell 参数应为 1–3600 的秒数，已忽略")
+    slide = st.query_params.get("slide")
+    if slide is not None and slide not in SLIDES and slide != ALERT.id:
+        notes.append("slide 参数不是已知的幻灯片，已忽略")
+        slide = None
+    return seconds, slide, "；".join(notes)
 
 
-def slide_overview(result: Result) -> None:
-    k = result.kpis
-    with st.container(horizontal=True, gap="large"):
-        for key in ("cases.total", "cases.closure_rate", "cases.on_time_rate",
-                    "cases.three_rate_score", "cases.satisfaction_rate", "cases.overdue_open"):
-            st.metric(REGISTRY[key].label, fmt_kpi(key, k[key]), border=True)
-    st.markdown("### 小事不出社区 · 大事不出街道")
-    st.plotly_chart(charts.level_shares(m.level_shares(k), THEME, height=220),
-                    key="screen_levels")
+# ------------------------------------------------------------------------------ panels
+
+def panel(title: str, m: dict, tables: tuple[str, ...], height: int, period: str = ""):
+    """A bordered panel whose head names the data's age (its tables' oldest data time)."""
+    stamps = [m["tables_as_of"].get(t) for t in tables]
+    stamp = None if any(s is None for s in stamps) else min(stamps)
+    box = st.container(border=True, height=height)
+    box.html(ui.panel_head(title, stamp, screen.age_hours(stamp),
+                           settings().get_path("bigscreen.stale_hours"), period))
+    return box
 
 
-def slide_trend(result: Result) -> None:
-    months = group_frame(result, "month")
-    if months.empty:
-        st.markdown("### 本期无数据")
+def chart(fig, key: str) -> None:
+    """A plotly figure sized for the room: every text at least 18 px, no toolbar."""
+    size = THEME.font_size
+    fig.update_layout(font_size=size, legend_font_size=size - 2,
+                      hoverlabel_font_size=size)
+    fig.update_xaxes(tickfont_size=size - 2, title_font_size=size)
+    fig.update_yaxes(tickfont_size=size - 2, title_font_size=size)
+    fig.update_annotations(font_size=size)
+    st.plotly_chart(fig, key=key, config={"displayModeBar": False, "staticPlot": True})
+
+
+def _sparse_ticks(fig, rows: list[dict], step: int):
+    """Month axes of 24 months: a label every ``step`` months, horizontal."""
+    months = [r["month"] for r in rows]
+    fig.update_xaxes(tickangle=0, tickvals=months[::step], ticktext=months[::step])
+    return fig
+
+
+def _change_line(t: dict) -> str:
+    if REGISTRY[t["key"]].point_in_time:
+        goal = target(t["key"], settings())
+        return f"积压口径 · 目标 ≤ {goal} 件" if goal is not None else "积压口径"
+    mom, yoy = fmt_change(t["key"], t["mom"]), fmt_change(t["key"], t["yoy"])
+    return f"环比 {mom or NULL} · 同比 {yoy or NULL}"
+
+
+def _tiles(items: list[dict]) -> list[dict]:
+    return [{"label": REGISTRY[t["key"]].label, "value": fmt_kpi(t["key"], t["value"]),
+             "change": _change_line(t), "met": t["met"]} for t in items]
+
+
+def _big(value: str, caption: str) -> str:
+    return (f'<div class="zl-big">{ui.esc(value)}</div>'
+            f'<div class="zl-caption">{ui.esc(caption)}</div>')
+
+
+def _month_axis(rows: list[dict]) -> list[dict]:
+    return [{**r, "month": f"{r['month'][:4]}年{int(r['month'][5:])}月"} for r in rows]
+
+
+def trend(rows: list[dict], key: str, height: int, chart_key: str, step: int = 3) -> None:
+    rows = _month_axis(rows)
+    fig = _sparse_ticks(charts.trend_with_last_year(rows, THEME, key=key, height=height), rows,
+                        step)
+    if REGISTRY[key].fmt == "pct":
+        fig.update_yaxes(tickformat=".0%")
+    chart(fig, chart_key)
+
+
+def slide_overview(m: dict) -> None:
+    p = m["periods"]
+    with panel("本月核心指标", m, ("cases", "petitions", "incidents"), 430,
+               f"{p.month.start:%m-%d} 至 {p.month.end:%m-%d}"):
+        st.html(ui.tiles(_tiles(m["tiles"])))
+    left, mid, right = st.columns(3)
+    with left, panel("诉求受理量 · 近24个月", m, ("cases",), 474):
+        trend(m["cases_trend"], "cases.total", 390, "ov_trend", step=6)
+    with mid, panel("干部在岗", m, ("attendance",), 474):
+        _attendance_summary(m)
+    with right, panel("警情研判 · 近28天", m, ("incidents",), 474):
+        cell = m["compstat"][TOTAL]["d28"]
+        st.html(_big(f"{cell['cur']} 起", f"去年同期 {cell['prior']} 起 · 变化 {_pct(cell['change'])}"
+                                          f" · 判定 {cell['flag']}"))
+        rising = [(c, cells["d28"]) for c, cells in m["compstat"].items()
+                  if c != TOTAL and cells["d28"]["flag"] in FLAGS[:2]]
+        if rising:
+            st.html(ui.table(["上升的类别", "本期/同期", "判定"],
+                             [[c, f"{x['cur']} / {x['prior']}", x["flag"]] for c, x in rising[:4]],
+                             [["", "", FLAG_CLASS[x["flag"]]] for _, x in rising[:4]]))
+        else:
+            st.html('<div style="font-size:30px;margin-top:20px">各类别均无上升</div>')
+
+
+def _pct(x) -> str:
+    return NULL if x is None else f"{x * 100:+.1f}%"
+
+
+def _day_name(m: dict) -> str:
+    day = m["attendance_day"]
+    return (("今日 " if m["attendance_live"] else "最近工作日 ")
+            + f"{day:%m-%d} 星期{ui.WEEKDAYS[day.weekday()]}")
+
+
+def _attendance_summary(m: dict, donut: int = 190) -> None:
+    t = m["attendance_total"]
+    if not t["scheduled"]:
+        st.html(_big(NULL, f"{_day_name(m)} 无排班"))
         return
-    st.plotly_chart(charts.volume_and_rate(
-        months, THEME, x="unit", bars="cases.total", line="cases.closure_rate",
-        target=target("cases.closure_rate", settings()), height=760),
-        key="screen_trend")
+    rate = t["present"] / t["scheduled"]
+    if m["attendance_live"]:
+        head = _big(f"{t['on_duty']} 人", f"当前在岗（已签到未签退） · {_day_name(m)}")
+    else:
+        head = _big(f"{t['present']} 人", f"已签到 · {_day_name(m)}")
+    st.html(head + f'<div style="font-size:28px;margin-top:10px">应到 {t["scheduled"]} 人 · '
+                   f'签到率 {rate:.1%}</div>')
+    df = pd.DataFrame({"name": ["已签到", "未签到"],
+                       "n": [t["present"], t["scheduled"] - t["present"]]})
+    fig = charts.pie(df, replace(THEME, palette=(THEME.good, THEME.bad)), label="name",
+                     value="n", height=donut)
+    fig.update_traces(textinfo="label+value", textfont_size=THEME.font_size)
+    chart(fig, f"att_donut_{donut}")
 
 
-def slide_ranking(result: Result) -> None:
-    table = lists.league_table(result, "community", settings())
-    ranked = table[table["ranked"]] if not table.empty else table
-    if ranked.empty:
-        st.markdown("### 本期无可排名的社区")
-        return
-    st.plotly_chart(charts.ranked_bars(
-        ranked, THEME, label="unit", value=lists.RANK_BY,
-        target=target(lists.RANK_BY, settings()), height=800),
-        key="screen_rank")
-
-
-def slide_mix(result: Result) -> None:
+def slide_cases_trend(m: dict) -> None:
+    with panel("诉求受理量 · 近24个月（柱：本月；线：上年同月、12个月移动平均）", m,
+               ("cases",), ROW):
+        trend(m["cases_trend"], "cases.total", CHART, "ct_volume")
     left, right = st.columns(2)
-    for col, dim, title in ((left, "category", "诉求类别"), (right, "channel", "来源渠道")):
-        df = pd.DataFrame([{"name": g, "total": v["cases.total"]}
-                           for g, v in result.groups[dim].items() if v["cases.total"]])
-        with col:
-            st.markdown(f"### {title}")
-            if df.empty:
-                st.markdown("本期无数据")
-            else:
-                st.plotly_chart(charts.pie(df, THEME, label="name", value="total", height=700),
-                                key=f"screen_{dim}")
+    with left, panel("办结率 · 近24个月", m, ("cases",), ROW):
+        trend(m["closure_trend"], "cases.closure_rate", CHART, "ct_closure", step=6)
+    with right, panel("诉求类别 · 本年", m, ("cases",), ROW):
+        _bars(m["cases_mix"]["category"], "ct_category", top=8)
 
 
-RENDER = {"总览": slide_overview, "月度趋势": slide_trend, "社区排名": slide_ranking,
-          "诉求构成": slide_mix}
+def _bars(counts: dict, key: str, top: int = 10, height: int = CHART) -> None:
+    if not counts:
+        st.html(_big(NULL, "本期无数据"))
+        return
+    df = pd.DataFrame(sorted(counts.items(), key=lambda kv: -kv[1])[:top],
+                      columns=["name", "n"]).iloc[::-1]
+    fig = charts.go.Figure(charts.go.Bar(
+        y=df["name"].map(charts.text_label), x=df["n"], orientation="h",
+        marker_color=THEME.palette[0], text=df["n"], textposition="outside",
+        textfont=dict(size=THEME.font_size, color=THEME.text)))
+    fig.update_xaxes(range=[0, df["n"].max() * 1.18], showticklabels=False)
+    chart(charts._layout(fig, THEME, height), key)
 
 
-@st.fragment(run_every=settings().get_path("bigscreen.rotate_seconds"))
-def show_slide() -> None:
-    f = _filters()
-    rotate = settings().get_path("bigscreen.rotate_seconds")
-    name = SLIDES[slide_at(time.time(), len(SLIDES), rotate)]
-    st.markdown(f"## {md(screen_title(office_name(engine())))} · 诉求办理 — {name}")
-    st.caption(f"统计期 {f.period.label()} · 数据截至 {f.as_of:%Y-%m-%d %H:%M} · "
-               f"刷新于 {clock.now():%H:%M:%S}")
-    RENDER[name](cases_for(f, by=("category", "channel", "community", "month")))
+def slide_ranking(m: dict) -> None:
+    table = m["ranking"]
+    ranked = table[table["ranked"]] if not table.empty else table
+    left, right = st.columns([3, 2])
+    with left, panel("社区三率综合得分排名 · 本年", m, ("cases",), FULL):
+        if ranked.empty:
+            st.html(_big(NULL, "本期无可排名的社区"))
+        else:
+            key = "cases.three_rate_score"
+            chart(charts.ranked_bars(ranked, THEME, label="unit", value=key,
+                                     target=target(key, settings()), height=FULL - 80),
+                  "rk_bars")
+    with right, panel("各社区办理情况 · 本年", m, ("cases",), FULL):
+        keys = ("cases.total", "cases.closure_rate", "cases.on_time_rate",
+                "cases.satisfaction_rate")
+        rows = [[r["unit"], *(fmt_kpi(k, r[k]) for k in keys)] for r in ranked.to_dict("records")]
+        st.html(ui.table(["社区", *(REGISTRY[k].label for k in keys)], rows))
 
 
-st.html(SCREEN_CSS)
-show_slide()
+def slide_backlog(m: dict) -> None:
+    rows = m["backlog"]
+    left, right = st.columns([3, 2])
+    with left, panel("超期积压与三率失分 · 各社区", m, ("cases",), FULL):
+        st.html(ui.table(
+            ["社区", "超期未办结(件)", "三率失分(分)", "失分工单(件次)"],
+            [[r["community"], f"{r['overdue_open']:,}",
+              NULL if r["lost"] is None else f"{r['lost']:.1f}", f"{r['misses']:,}"]
+             for r in rows]))
+    overdue = sum(r["overdue_open"] for r in rows)
+    goal = target("cases.overdue_open", settings())
+    reasons = m["miss_reasons"]
+    with right, panel("全街道", m, ("cases",), FULL):
+        st.html(_big(f"{overdue:,} 件", f"超期未办结（积压口径） · 目标 ≤ {goal} 件")
+                + '<div style="height:18px"></div>'
+                + _big(f"{sum(reasons.values()):,} 件次", "本年失分工单 · 按失分原因（每项计一次）"))
+        _bars(reasons, "bl_reasons", height=FULL - 420)
+
+
+def slide_petitions(m: dict) -> None:
+    with panel("信访件数 · 近24个月", m, ("petitions",), ROW):
+        trend(m["petitions_trend"], "petitions.total", CHART, "pt_trend")
+    k = m["petitions_year"]
+    left, mid, right = st.columns([2, 2, 3])
+    with left, panel("本年信访", m, ("petitions",), ROW):
+        st.html(ui.table(["指标", "本年"], [[REGISTRY[key].label, fmt_kpi(key, k[key])] for key in (
+            "petitions.total", "petitions.persons", "petitions.collective",
+            "petitions.repeat_rate", "petitions.leapfrog", "petitions.closure_rate")]))
+    with mid, panel("信访形式 · 本年", m, ("petitions",), ROW):
+        _bars(m["petitions_forms"], "pt_forms")
+    with right, panel("近7天集体访", m, ("petitions",), ROW):
+        rows = m["collective_week"]
+        if not rows:
+            st.html(_big("0 起", "近7天无集体访"))
+        else:
+            st.html(ui.table(["登记时间", "社区", "人数", "形式"],
+                             [[f"{r['received_at']:%m-%d %H:%M}", r["community"],
+                               str(r["persons"]), r["form"] or NULL] for r in rows[:8]]))
+
+
+def slide_compstat(m: dict) -> None:
+    table = m["compstat"]
+    with panel("警情研判（CompStat）：本期与去年同期", m, ("incidents",), FULL):
+        headers = ["警情类别"]
+        for w in WINDOWS:
+            headers += [f"{WINDOW_NAMES[w]} 本期/同期", "变化", "判定"]
+        rows, classes = [], []
+        for category, cells in table.items():
+            row, cls = ["合计" if category == TOTAL else category], [""]
+            for w in WINDOWS:
+                c = cells[w]
+                row += [f"{c['cur']} / {c['prior']}", _pct(c["change"]), c["flag"]]
+                cls += ["", "", FLAG_CLASS[c["flag"]]]
+            rows.append(row)
+            classes.append(cls)
+        st.html(ui.table(headers, rows, classes))
+        st.html('<div class="zl-caption" style="margin-top:12px">本周累计自周一起；同期为 52 周前'
+                '的同一星期几（本年累计为去年同日）。z = 2(√本期 − √同期)：|z| &lt; 1 平稳，'
+                '1 ≤ z &lt; 3 上升，z ≥ 3 显著上升，z ≤ −1 下降。</div>')
+
+
+def slide_heatmap(m: dict) -> None:
+    with panel("警情时段分布 · 本年（星期 × 小时）", m, ("incidents",), FULL):
+        chart(charts.hour_weekday_heatmap(m["hour_weekday"], THEME, height=FULL - 80),
+              "hm_grid")
+
+
+def slide_map(m: dict) -> None:
+    key = screen.MAP_KEYS[0]
+    figures = m["map_figures"]
+    left, right = st.columns([3, 1])
+    with left, panel(f"三维社区地图：高度与颜色为{REGISTRY[key].label}，六棱柱为警情分布 · 本年",
+                     m, ("incidents",), FULL):
+        if not m["outlines"]:
+            st.html(_big(NULL, "未导入社区边界（python cli.py import boundaries 文件.geojson）"))
+        else:
+            st.pydeck_chart(community_map(m["outlines"],
+                                          {u: f.get(key) for u, f in figures.items()}, key,
+                                          figures, m["points"], height=FULL - 80, dark=True,
+                                          zoom=14.0),
+                            height=FULL - 80, key="map_deck")
+    with right, panel("社区排行", m, ("incidents",), FULL):
+        top = sorted(((u, f.get(key)) for u, f in figures.items() if f.get(key) is not None),
+                     key=lambda kv: -kv[1])[:15]
+        st.html(ui.table(["社区", "万人警情"], [[u, fmt_kpi(key, v)] for u, v in top]))
+
+
+def slide_attendance(m: dict) -> None:
+    left, right = st.columns([2, 3])
+    with left, panel("干部在岗 · 全街道", m, ("attendance",), FULL):
+        _attendance_summary(m, donut=560)
+    with right, panel(f"各社区在岗情况 · {_day_name(m)}", m, ("attendance",), FULL):
+        rows = m["attendance"]
+        last = "在岗(人)" if m["attendance_live"] else "未签退(人)"
+        if not m["attendance_total"]["scheduled"]:
+            st.html(_big(NULL, "无排班"))
+        else:
+            st.html(ui.table(["社区", "应到(人)", "已签到(人)", last, "签到率"],
+                             [[r["community"] if r["community"] != MISSING else "街道机关",
+                               str(r["scheduled"]), str(r["present"]),
+                               str(r["on_duty"]),
+                               f"{r['present'] / r['scheduled']:.0%}" if r["scheduled"] else NULL]
+                              for r in rows]))
+
+
+def slide_notices(m: dict) -> None:
+    with panel("通知公告", m, ("notices",), FULL):
+        if not m["notices"]:
+            st.html(_big(NULL, "暂无有效的通知公告"))
+        for n in m["notices"][:6]:
+            st.html(f'<div class="zl-notice"><b>{ui.esc(n["title"])}</b>'
+                    f'<div>{ui.esc(n["body"])}</div></div>')
+
+
+def slide_alert(m: dict, items: list) -> None:
+    with panel("预警：请立即关注", m, ALERT.tables, ROW):
+        if not items:
+            st.html(_big("无预警", "各项规则均未触发"))
+        for _level, text in items[:4]:
+            st.html(f'<div class="zl-alert">⚠ {ui.esc(text)}</div>')
+        if len(items) > 4:
+            st.html(f'<div class="zl-caption">另有 {len(items) - 4} 条预警</div>')
+    left, right = st.columns(2)
+    with left, panel("超期未办结 · 各社区", m, ("cases",), ROW):
+        _bars({r["community"]: r["overdue_open"] for r in m["backlog"] if r["overdue_open"]},
+              "al_overdue", top=8)
+    with right, panel("警情 · 近28天 · 各类别", m, ("incidents",), ROW):
+        cells = [(c, x["d28"]) for c, x in m["compstat"].items() if c != TOTAL]
+        cells.sort(key=lambda cx: -cx[1]["z"])
+        st.html(ui.table(["类别", "本期/同期", "z", "判定"],
+                         [[c, f"{x['cur']} / {x['prior']}", f"{x['z']:.1f}", x["flag"]]
+                          for c, x in cells[:7]],
+                         [["", "", "", FLAG_CLASS[x["flag"]]] for _, x in cells[:7]]))
+
+
+RENDER = {"overview": slide_overview, "cases_trend": slide_cases_trend,
+          "ranking": slide_ranking, "backlog": slide_backlog, "petitions": slide_petitions,
+          "compstat": slide_compstat, "heatmap": slide_heatmap, "map": slide_map,
+          "attendance": slide_attendance, "notices": slide_notices}
+assert set(RENDER) == set(SLIDES), "every slide of metrics.slides has a renderer"
+
+
+# -------------------------------------------------------------------------------- page
+
+def main() -> None:
+    st.html(ui.CSS)
+    st.html(ui.SCRIPT, unsafe_allow_javascript=True)
+    override, pinned, note = read_params()
+    url = resolve_url()
+    m = load_model(url, store_as_of(url))
+    items = screen.alerts(m, settings())
+    state = st.session_state.setdefault("bigscreen", {})
+    if pinned:
+        slide = pinned
+    elif state.get("current") and time.monotonic() < state.get("until", 0):
+        slide = state["current"]          # a rerun within the slide's time (e.g. a resize)
+    else:
+        slide = screen.next_slide(state, settings(), frozenset(text for _, text in items))
+    seconds = screen.dwell(slide, settings(), override)
+    state.update(current=slide, until=time.monotonic() + seconds - 0.5)
+
+    order = screen.rotation(settings(), bool(items))
+    index = order.index(slide) if slide in order else 0
+    title = SLIDES[slide].title if slide in SLIDES else ALERT.title
+    st.html(ui.top_bar(f"{screen_title(office_name(engine()))} · 指挥中心", title, index,
+                       len(order), clock.now(), m["as_of"], note))
+    if slide == ALERT.id:
+        slide_alert(m, items)
+    else:
+        RENDER[slide](m)
+    st.html(ui.ticker(m["notices"]))
+    advance_after(seconds)
+
+
+def advance_after(seconds: int) -> None:
+    """Rerun the page when the slide's time is up (a full rerun picks the next slide and
+    re-arms this timer with that slide's dwell)."""
+    @st.fragment(run_every=seconds)
+    def timer() -> None:
+        state = st.session_state.get("bigscreen", {})
+        if time.monotonic() >= state.get("until", 0):
+            st.rerun()
+
+    timer()
+
+
+main()

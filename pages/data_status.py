@@ -1,5 +1,6 @@
 """数据管理: what the store holds (rows, date range, last import, freshness), file import,
-data-quality findings, and the office's settings (its name, removing the demo)."""
+data-quality findings, the big screen's notices, and the office's settings (its name,
+removing the demo)."""
 from __future__ import annotations
 
 import streamlit as st
@@ -8,6 +9,7 @@ from data.store.db import resolve_url
 from data.store.inventory import AHEAD_NOTE, inventory_table, shown_url, table_stats
 from pages.ui.import_panel import esc, render_import_panel, render_quality_panel
 from pages.ui.common import sidebar_filters, engine, page_header
+from pages.ui.notices_panel import render_notices_panel
 from pages.ui.office_panel import render_office_panel
 
 
@@ -30,11 +32,14 @@ def main() -> None:
     f = sidebar_filters()
     page_header("数据管理", f)
     render_inventory(f)
-    tab_import, tab_quality, tab_office = st.tabs(["导入数据", "数据质量", "街道设置"])
+    tab_import, tab_quality, tab_notices, tab_office = st.tabs(
+        ["导入数据", "数据质量", "通知公告", "街道设置"])
     with tab_import:
         render_import_panel(engine())
     with tab_quality:
         render_quality_panel(engine())
+    with tab_notices:
+        render_notices_panel(engine())
     with tab_office:
         render_office_panel(engine())
 

@@ -84,11 +84,11 @@ def test_synthetic_outlines_tile_around_nancheng():
 def test_cli_import_boundaries_reports_stored_and_rejected(tmp_path, capsys):
     import cli
     from data.store.db import get_engine
-    from data.store.schema import metadata
+    from data.store.db import create_schema
 
     url = f"sqlite:///{tmp_path / 'b.db'}"
     engine = get_engine(url)
-    metadata.create_all(engine)
+    create_schema(engine)
     insert(engine, "communities", [dict(name="和平社区", kind="社区"),
                                    dict(name="丹阳社区", kind="社区")])
     good = tmp_path / "边界.geojson"

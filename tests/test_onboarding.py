@@ -202,7 +202,7 @@ def test_data_page_renames_the_office_after_confirmation(demo_copy):
     assert any("东湖街道" in s.value for s in at.success)
     assert _sidebar_brand(at) == "### 智理 · 东湖街道"
     at.switch_page("pages/bigscreen.py").run()
-    assert any(m.value.startswith("## 智慧东湖 · 诉求办理") for m in at.markdown)
+    assert any('<span class="zl-title">智慧东湖 · 指挥中心</span>' in h.proto.body for h in at.html)
 
 
 def test_data_page_removes_the_demo_after_confirmation(demo_copy):

@@ -79,12 +79,6 @@ def test_cases_page_follows_the_filters(app, demo_url):
     assert app.query_params["period"] == ["本年"] or app.query_params["period"] == "本年"
 
 
-def test_bigscreen_rotation_follows_the_clock():
-    from pages.bigscreen import slide_at
-
-    assert [slide_at(t, 4, 30) for t in (0, 29.9, 30, 95, 119, 120)] == [0, 0, 1, 3, 3, 0]
-
-
 def test_a_bad_settings_file_stops_the_app_with_one_line(demo_url, monkeypatch, tmp_path):
     bad = tmp_path / "bad.toml"
     bad.write_text("[cases]\nresponse_hours = \"soon\"\n", encoding="utf-8")

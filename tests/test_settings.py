@@ -196,3 +196,14 @@ def test_cli_bad_settings_one_line_exit_2(tmp_path, monkeypatch, capsys, demo_ur
     err = capsys.readouterr().err.strip()
     assert code == 2
     assert len(err.splitlines()) == 1 and "cases.respons_hours" in err and "Traceback" not in err
+
+
+@pytest.mark.parametrize("playlist, message", [
+    ([], "不能为空"),
+    (["overview", "nope"], "未知的取值 'nope'"),
+    (["overview", "overview"], "有重复的取值"),
+    ("overview", "类型错误"),
+])
+def test_bigscreen_playlist_is_checked(playlist, message):
+    with pytest.raises(SettingsError, match=message):
+        load_settings().with_overrides({"bigscreen.playlist": playlist})

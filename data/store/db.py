@@ -149,6 +149,19 @@ def has_data(engine: Engine) -> bool:
         return conn.execute(select(func.count()).select_from(import_log)).scalar_one() > 0
 
 
+def tables_as_of(engine: Engine) -> dict[str, datetime]:
+    """Each table's data time: the newest export time of its imports, or import time where
+    none was given (the 数据截至 of that table alone)."""
+    if not inspect(engine).has_table("import_log"):
+        return {}
+    stamp = func.max(func.coalesce(import_log.c.exported_at, import_log.c.imported_at))
+    with engine.connect() as conn:
+        rows = conn.execute(select(import_log.c.table_name, stamp)
+                            .group_by(import_log.c.table_name)).all()
+    return {name: datetime.fromisoformat(v) if isinstance(v, str) else v
+            for name, v in rows if v is not None}
+
+
 def data_as_of(engine: Engine) -> datetime | None:
     """The store's 数据截至: the newest export time, or import time where none was given."""
     if not inspect(engine).has_table("import_log"):

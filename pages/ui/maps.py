@@ -10,6 +10,7 @@ from metrics.registry import REGISTRY
 from pages.ui.safe import label as text_label
 
 BLANK_STYLE = "/app/static/blank_map_style.json"
+BLANK_STYLE_DARK = "/app/static/blank_map_style_dark.json"   # the big screen's
 LOW, HIGH = (198, 219, 239), (8, 69, 148)   # light to dark blue
 MAX_HEIGHT_M = 600
 
@@ -31,7 +32,7 @@ def _rings(geometry: dict) -> list:
 
 def community_map(outlines: dict[str, dict], values: dict[str, float | None], key: str,
                   figures: dict[str, dict], points: list[tuple[float, float]] | None = None,
-                  height: int = 560) -> pdk.Deck:
+                  height: int = 560, dark: bool = False, zoom: float = 13.2) -> pdk.Deck:
     """Communities extruded by ``values`` (KPI ``key``); tooltips carry ``figures`` (per
     community: KPI key -> value); ``points`` (lon, lat) of incidents as hexagons."""
     known = [v for v in values.values() if v is not None]
@@ -57,6 +58,6 @@ def community_map(outlines: dict[str, dict], values: dict[str, float | None], ke
                                 elevation_range=[0, 250], coverage=0.8, extruded=True,
                                 opacity=0.5, pickable=False))
     lon, lat = _centre(outlines)
-    view = pdk.ViewState(longitude=lon, latitude=lat, zoom=13.2, pitch=45, bearing=-12)
-    return pdk.Deck(layers=layers, initial_view_state=view, map_style=BLANK_STYLE,
+    view = pdk.ViewState(longitude=lon, latitude=lat, zoom=zoom, pitch=45, bearing=-12)
+    return pdk.Deck(layers=layers, initial_view_state=view, map_style=BLANK_STYLE_DARK if dark else BLANK_STYLE,
                     map_provider=None, tooltip={"html": "{tip}"}, height=height)
