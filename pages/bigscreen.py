@@ -9,6 +9,7 @@ no resident or cadre names, no IDs, no case texts.
 """
 from __future__ import annotations
 
+import math
 import time
 from dataclasses import replace
 from datetime import datetime
@@ -30,7 +31,6 @@ from pages.ui import screen as ui
 from pages.ui.common import engine, settings, store_as_of
 from pages.ui.maps import community_map
 
-THEME = replace(charts.DARK, font_size=20)
 ROW = 452           # a half-height panel (two rows fill the slide area)
 FULL = 918          # a full-height panel
 CHART = ROW - 80    # a chart inside a half-height panel
@@ -43,6 +43,27 @@ WINDOW_NAMES = {"wtd": "本周累计", "d28": "近28天", "ytd": "本年累计"}
 def load_model(url: str, as_of: datetime) -> dict:
     """The screen's figures: one computation for every open screen per 数据截至 and TTL."""
     return screen.model(engine(), as_of, settings())
+
+
+# ------------------------------------------------------------------------- sizes
+
+def scale() -> float:
+    """This screen's scale: its window ÷ 1920×1080 (see pages/ui/screen.py)."""
+    return ui.read_scale(st.context.cookies)
+
+
+def px(n: float) -> int:
+    """A size of the 1920×1080 design at this screen's scale."""
+    return round(n * scale())
+
+
+def theme() -> charts.Theme:
+    return replace(charts.DARK, font_size=px(20))
+
+
+def html(body: str) -> None:
+    """Our HTML, its inline sizes at this screen's scale."""
+    st.html(ui.scaled(body, scale()))
 
 
 # ------------------------------------------------------------------------ URL and rotation
@@ -70,19 +91,19 @@ def panel(title: str, m: dict, tables: tuple[str, ...], height: int, period: str
     """A bordered panel whose head names the data's age (its tables' oldest data time)."""
     stamps = [m["tables_as_of"].get(t) for t in tables]
     stamp = None if any(s is None for s in stamps) else min(stamps)
-    box = st.container(border=True, height=height)
+    box = st.container(border=True, height=px(height))
     box.html(ui.panel_head(title, stamp, screen.age_hours(stamp),
                            settings().get_path("bigscreen.stale_hours"), period))
     return box
 
 
 def chart(fig, key: str) -> None:
-    """A plotly figure sized for the room: every text at least 18 px, no toolbar."""
-    size = THEME.font_size
-    fig.update_layout(font_size=size, legend_font_size=size - 2,
-                      hoverlabel_font_size=size)
-    fig.update_xaxes(tickfont_size=size - 2, title_font_size=size)
-    fig.update_yaxes(tickfont_size=size - 2, title_font_size=size)
+    """A plotly figure sized for the room: every text at least 18 px (times the window's
+    scale), no toolbar."""
+    size = theme().font_size
+    fig.update_layout(font_size=size, legend_font_size=size - px(2), hoverlabel_font_size=size)
+    fig.update_xaxes(tickfont_size=size - px(2), title_font_size=size)
+    fig.update_yaxes(tickfont_size=size - px(2), title_font_size=size)
     fig.update_annotations(font_size=size)
     st.plotly_chart(fig, key=key, config={"displayModeBar": False, "staticPlot": True})
 
@@ -118,7 +139,7 @@ def _month_axis(rows: list[dict]) -> list[dict]:
 
 def trend(rows: list[dict], key: str, height: int, chart_key: str, step: int = 3) -> None:
     rows = _month_axis(rows)
-    fig = _sparse_ticks(charts.trend_with_last_year(rows, THEME, key=key, height=height), rows,
+    fig = _sparse_ticks(charts.trend_with_last_year(rows, theme(), key=key, height=px(height)), rows,
                         step)
     if REGISTRY[key].fmt == "pct":
         fig.update_yaxes(tickformat=".0%")
@@ -129,7 +150,7 @@ def slide_overview(m: dict) -> None:
     p = m["periods"]
     with panel("本月核心指标", m, ("cases", "petitions", "incidents"), 430,
                f"{p.month.start:%m-%d} 至 {p.month.end:%m-%d}"):
-        st.html(ui.tiles(_tiles(m["tiles"])))
+        html(ui.tiles(_tiles(m["tiles"])))
     left, mid, right = st.columns(3)
     with left, panel("诉求受理量 · 近24个月", m, ("cases",), 474):
         trend(m["cases_trend"], "cases.total", 390, "ov_trend", step=6)
@@ -137,16 +158,16 @@ def slide_overview(m: dict) -> None:
         _attendance_summary(m)
     with right, panel("警情研判 · 近28天", m, ("incidents",), 474):
         cell = m["compstat"][TOTAL]["d28"]
-        st.html(_big(f"{cell['cur']} 起", f"去年同期 {cell['prior']} 起 · 变化 {_pct(cell['change'])}"
+        html(_big(f"{cell['cur']} 起", f"去年同期 {cell['prior']} 起 · 变化 {_pct(cell['change'])}"
                                           f" · 判定 {cell['flag']}"))
         rising = [(c, cells["d28"]) for c, cells in m["compstat"].items()
                   if c != TOTAL and cells["d28"]["flag"] in FLAGS[:2]]
         if rising:
-            st.html(ui.table(["上升的类别", "本期/同期", "判定"],
+            html(ui.table(["上升的类别", "本期/同期", "判定"],
                              [[c, f"{x['cur']} / {x['prior']}", x["flag"]] for c, x in rising[:4]],
                              [["", "", FLAG_CLASS[x["flag"]]] for _, x in rising[:4]]))
         else:
-            st.html('<div style="font-size:30px;margin-top:20px">各类别均无上升</div>')
+            html('<div style="font-size:30px;margin-top:20px">各类别均无上升</div>')
 
 
 def _pct(x) -> str:
@@ -162,20 +183,20 @@ def _day_name(m: dict) -> str:
 def _attendance_summary(m: dict, donut: int = 190) -> None:
     t = m["attendance_total"]
     if not t["scheduled"]:
-        st.html(_big(NULL, f"{_day_name(m)} 无排班"))
+        html(_big(NULL, f"{_day_name(m)} 无排班"))
         return
     rate = t["present"] / t["scheduled"]
     if m["attendance_live"]:
         head = _big(f"{t['on_duty']} 人", f"当前在岗（已签到未签退） · {_day_name(m)}")
     else:
         head = _big(f"{t['present']} 人", f"已签到 · {_day_name(m)}")
-    st.html(head + f'<div style="font-size:28px;margin-top:10px">应到 {t["scheduled"]} 人 · '
+    html(head + f'<div style="font-size:28px;margin-top:10px">应到 {t["scheduled"]} 人 · '
                    f'签到率 {rate:.1%}</div>')
     df = pd.DataFrame({"name": ["已签到", "未签到"],
                        "n": [t["present"], t["scheduled"] - t["present"]]})
-    fig = charts.pie(df, replace(THEME, palette=(THEME.good, THEME.bad)), label="name",
-                     value="n", height=donut)
-    fig.update_traces(textinfo="label+value", textfont_size=THEME.font_size)
+    fig = charts.pie(df, replace(theme(), palette=(charts.DARK.good, charts.DARK.bad)), label="name",
+                     value="n", height=px(donut))
+    fig.update_traces(textinfo="label+value", textfont_size=theme().font_size)
     chart(fig, f"att_donut_{donut}")
 
 
@@ -192,16 +213,16 @@ def slide_cases_trend(m: dict) -> None:
 
 def _bars(counts: dict, key: str, top: int = 10, height: int = CHART) -> None:
     if not counts:
-        st.html(_big(NULL, "本期无数据"))
+        html(_big(NULL, "本期无数据"))
         return
     df = pd.DataFrame(sorted(counts.items(), key=lambda kv: -kv[1])[:top],
                       columns=["name", "n"]).iloc[::-1]
     fig = charts.go.Figure(charts.go.Bar(
         y=df["name"].map(charts.text_label), x=df["n"], orientation="h",
-        marker_color=THEME.palette[0], text=df["n"], textposition="outside",
-        textfont=dict(size=THEME.font_size, color=THEME.text)))
+        marker_color=theme().palette[0], text=df["n"], textposition="outside",
+        textfont=dict(size=theme().font_size, color=theme().text)))
     fig.update_xaxes(range=[0, df["n"].max() * 1.18], showticklabels=False)
-    chart(charts._layout(fig, THEME, height), key)
+    chart(charts._layout(fig, theme(), px(height)), key)
 
 
 def slide_ranking(m: dict) -> None:
@@ -210,24 +231,24 @@ def slide_ranking(m: dict) -> None:
     left, right = st.columns([3, 2])
     with left, panel("社区三率综合得分排名 · 本年", m, ("cases",), FULL):
         if ranked.empty:
-            st.html(_big(NULL, "本期无可排名的社区"))
+            html(_big(NULL, "本期无可排名的社区"))
         else:
             key = "cases.three_rate_score"
-            chart(charts.ranked_bars(ranked, THEME, label="unit", value=key,
-                                     target=target(key, settings()), height=FULL - 80),
+            chart(charts.ranked_bars(ranked, theme(), label="unit", value=key,
+                                     target=target(key, settings()), height=px(FULL - 80)),
                   "rk_bars")
     with right, panel("各社区办理情况 · 本年", m, ("cases",), FULL):
         keys = ("cases.total", "cases.closure_rate", "cases.on_time_rate",
                 "cases.satisfaction_rate")
         rows = [[r["unit"], *(fmt_kpi(k, r[k]) for k in keys)] for r in ranked.to_dict("records")]
-        st.html(ui.table(["社区", *(REGISTRY[k].label for k in keys)], rows))
+        html(ui.table(["社区", *(REGISTRY[k].label for k in keys)], rows))
 
 
 def slide_backlog(m: dict) -> None:
     rows = m["backlog"]
     left, right = st.columns([3, 2])
     with left, panel("超期积压与三率失分 · 各社区", m, ("cases",), FULL):
-        st.html(ui.table(
+        html(ui.table(
             ["社区", "超期未办结(件)", "三率失分(分)", "失分工单(件次)"],
             [[r["community"], f"{r['overdue_open']:,}",
               NULL if r["lost"] is None else f"{r['lost']:.1f}", f"{r['misses']:,}"]
@@ -236,7 +257,7 @@ def slide_backlog(m: dict) -> None:
     goal = target("cases.overdue_open", settings())
     reasons = m["miss_reasons"]
     with right, panel("全街道", m, ("cases",), FULL):
-        st.html(_big(f"{overdue:,} 件", f"超期未办结（积压口径） · 目标 ≤ {goal} 件")
+        html(_big(f"{overdue:,} 件", f"超期未办结（积压口径） · 目标 ≤ {goal} 件")
                 + '<div style="height:18px"></div>'
                 + _big(f"{sum(reasons.values()):,} 件次", "本年失分工单 · 按失分原因（每项计一次）"))
         _bars(reasons, "bl_reasons", height=FULL - 420)
@@ -248,7 +269,7 @@ def slide_petitions(m: dict) -> None:
     k = m["petitions_year"]
     left, mid, right = st.columns([2, 2, 3])
     with left, panel("本年信访", m, ("petitions",), ROW):
-        st.html(ui.table(["指标", "本年"], [[REGISTRY[key].label, fmt_kpi(key, k[key])] for key in (
+        html(ui.table(["指标", "本年"], [[REGISTRY[key].label, fmt_kpi(key, k[key])] for key in (
             "petitions.total", "petitions.persons", "petitions.collective",
             "petitions.repeat_rate", "petitions.leapfrog", "petitions.closure_rate")]))
     with mid, panel("信访形式 · 本年", m, ("petitions",), ROW):
@@ -256,9 +277,9 @@ def slide_petitions(m: dict) -> None:
     with right, panel("近7天集体访", m, ("petitions",), ROW):
         rows = m["collective_week"]
         if not rows:
-            st.html(_big("0 起", "近7天无集体访"))
+            html(_big("0 起", "近7天无集体访"))
         else:
-            st.html(ui.table(["登记时间", "社区", "人数", "形式"],
+            html(ui.table(["登记时间", "社区", "人数", "形式"],
                              [[f"{r['received_at']:%m-%d %H:%M}", r["community"],
                                str(r["persons"]), r["form"] or NULL] for r in rows[:8]]))
 
@@ -278,15 +299,15 @@ def slide_compstat(m: dict) -> None:
                 cls += ["", "", FLAG_CLASS[c["flag"]]]
             rows.append(row)
             classes.append(cls)
-        st.html(ui.table(headers, rows, classes))
-        st.html('<div class="zl-caption" style="margin-top:12px">本周累计自周一起；同期为 52 周前'
+        html(ui.table(headers, rows, classes))
+        html('<div class="zl-caption" style="margin-top:12px">本周累计自周一起；同期为 52 周前'
                 '的同一星期几（本年累计为去年同日）。z = 2(√本期 − √同期)：|z| &lt; 1 平稳，'
                 '1 ≤ z &lt; 3 上升，z ≥ 3 显著上升，z ≤ −1 下降。</div>')
 
 
 def slide_heatmap(m: dict) -> None:
     with panel("警情时段分布 · 本年（星期 × 小时）", m, ("incidents",), FULL):
-        chart(charts.hour_weekday_heatmap(m["hour_weekday"], THEME, height=FULL - 80),
+        chart(charts.hour_weekday_heatmap(m["hour_weekday"], theme(), height=px(FULL - 80)),
               "hm_grid")
 
 
@@ -297,17 +318,17 @@ def slide_map(m: dict) -> None:
     with left, panel(f"三维社区地图：高度与颜色为{REGISTRY[key].label}，六棱柱为警情分布 · 本年",
                      m, ("incidents",), FULL):
         if not m["outlines"]:
-            st.html(_big(NULL, "未导入社区边界（python cli.py import boundaries 文件.geojson）"))
+            html(_big(NULL, "未导入社区边界（python cli.py import boundaries 文件.geojson）"))
         else:
             st.pydeck_chart(community_map(m["outlines"],
                                           {u: f.get(key) for u, f in figures.items()}, key,
-                                          figures, m["points"], height=FULL - 80, dark=True,
-                                          zoom=14.0),
-                            height=FULL - 80, key="map_deck")
+                                          figures, m["points"], height=px(FULL - 80), dark=True,
+                                          zoom=14.0 + math.log2(scale())),
+                            height=px(FULL - 80), key="map_deck")
     with right, panel("社区排行", m, ("incidents",), FULL):
         top = sorted(((u, f.get(key)) for u, f in figures.items() if f.get(key) is not None),
                      key=lambda kv: -kv[1])[:15]
-        st.html(ui.table(["社区", "万人警情"], [[u, fmt_kpi(key, v)] for u, v in top]))
+        html(ui.table(["社区", "万人警情"], [[u, fmt_kpi(key, v)] for u, v in top]))
 
 
 def slide_attendance(m: dict) -> None:
@@ -318,9 +339,9 @@ def slide_attendance(m: dict) -> None:
         rows = m["attendance"]
         last = "在岗(人)" if m["attendance_live"] else "未签退(人)"
         if not m["attendance_total"]["scheduled"]:
-            st.html(_big(NULL, "无排班"))
+            html(_big(NULL, "无排班"))
         else:
-            st.html(ui.table(["社区", "应到(人)", "已签到(人)", last, "签到率"],
+            html(ui.table(["社区", "应到(人)", "已签到(人)", last, "签到率"],
                              [[r["community"] if r["community"] != MISSING else "街道机关",
                                str(r["scheduled"]), str(r["present"]),
                                str(r["on_duty"]),
@@ -331,20 +352,20 @@ def slide_attendance(m: dict) -> None:
 def slide_notices(m: dict) -> None:
     with panel("通知公告", m, ("notices",), FULL):
         if not m["notices"]:
-            st.html(_big(NULL, "暂无有效的通知公告"))
+            html(_big(NULL, "暂无有效的通知公告"))
         for n in m["notices"][:6]:
-            st.html(f'<div class="zl-notice"><b>{ui.esc(n["title"])}</b>'
+            html(f'<div class="zl-notice"><b>{ui.esc(n["title"])}</b>'
                     f'<div>{ui.esc(n["body"])}</div></div>')
 
 
 def slide_alert(m: dict, items: list) -> None:
     with panel("预警：请立即关注", m, ALERT.tables, ROW):
         if not items:
-            st.html(_big("无预警", "各项规则均未触发"))
+            html(_big("无预警", "各项规则均未触发"))
         for _level, text in items[:4]:
-            st.html(f'<div class="zl-alert">⚠ {ui.esc(text)}</div>')
+            html(f'<div class="zl-alert">⚠ {ui.esc(text)}</div>')
         if len(items) > 4:
-            st.html(f'<div class="zl-caption">另有 {len(items) - 4} 条预警</div>')
+            html(f'<div class="zl-caption">另有 {len(items) - 4} 条预警</div>')
     left, right = st.columns(2)
     with left, panel("超期未办结 · 各社区", m, ("cases",), ROW):
         _bars({r["community"]: r["overdue_open"] for r in m["backlog"] if r["overdue_open"]},
@@ -352,7 +373,7 @@ def slide_alert(m: dict, items: list) -> None:
     with right, panel("警情 · 近28天 · 各类别", m, ("incidents",), ROW):
         cells = [(c, x["d28"]) for c, x in m["compstat"].items() if c != TOTAL]
         cells.sort(key=lambda cx: -cx[1]["z"])
-        st.html(ui.table(["类别", "本期/同期", "z", "判定"],
+        html(ui.table(["类别", "本期/同期", "z", "判定"],
                          [[c, f"{x['cur']} / {x['prior']}", f"{x['z']:.1f}", x["flag"]]
                           for c, x in cells[:7]],
                          [["", "", "", FLAG_CLASS[x["flag"]]] for _, x in cells[:7]]))
@@ -368,7 +389,7 @@ assert set(RENDER) == set(SLIDES), "every slide of metrics.slides has a renderer
 # -------------------------------------------------------------------------------- page
 
 def main() -> None:
-    st.html(ui.CSS)
+    st.html(ui.css(scale()))
     st.html(ui.SCRIPT, unsafe_allow_javascript=True)
     override, pinned, note = read_params()
     url = resolve_url()
@@ -387,13 +408,13 @@ def main() -> None:
     order = screen.rotation(settings(), bool(items))
     index = order.index(slide) if slide in order else 0
     title = SLIDES[slide].title if slide in SLIDES else ALERT.title
-    st.html(ui.top_bar(f"{screen_title(office_name(engine()))} · 指挥中心", title, index,
-                       len(order), clock.now(), m["as_of"], note))
+    html(ui.top_bar(f"{screen_title(office_name(engine()))} · 指挥中心", title, index,
+                    len(order), clock.now(), m["as_of"], note, scale()))
     if slide == ALERT.id:
         slide_alert(m, items)
     else:
         RENDER[slide](m)
-    st.html(ui.ticker(m["notices"]))
+    html(ui.ticker(m["notices"]))
     advance_after(seconds)
 
 

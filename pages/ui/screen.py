@@ -1,14 +1,19 @@
 """Building blocks of the big screen (指挥中心大屏): its style sheet and script, the top
 bar, panels with their freshness line, tiles, tables and the notices ticker.
 
-The screen is laid out for 1920×1080 in CSS pixels; a small script of ours zooms the page
-to the window (3840×2160 shows the same layout twice as large), keeps the clock live in
-Asia/Shanghai time and touches nothing else. Every value from the store goes through
+The screen is designed for 1920×1080 CSS pixels and drawn at the window's size: a small
+script of ours measures the window, keeps the scale (window ÷ 1920×1080, in quarter
+steps) in a cookie and reloads once when it changes; the page then multiplies every size
+— style sheet, panel and chart heights, chart fonts — by it (``scale()``), so a 3840×2160
+screen shows the same layout twice as large and every chart measures its own box. The
+script also keeps the clock live in Asia/Shanghai time and touches nothing else. (CSS
+zoom or transforms would break plotly's own measuring.) Every value from the store goes through
 ``esc`` (HTML) before it meets markup here.
 """
 from __future__ import annotations
 
 import html
+import re
 from datetime import datetime
 
 from pages.ui import charts
@@ -17,17 +22,24 @@ THEME = charts.DARK
 WIDTH, HEIGHT = 1920, 1080
 WEEKDAYS = "一二三四五六日"
 PANEL_GAP = 14
+COOKIE = "zl_scale"
+MIN_SCALE, MAX_SCALE = 0.5, 4.0
+_PX = re.compile(r"(\d+(?:\.\d+)?)px")
+_STYLE = re.compile(r'style="([^"]*)"')
+PAGE_PAD = 18        # the page's left and right padding
 
-CSS = f"""
+
+_CSS = f"""
 <style>
 [data-testid="stSidebar"], [data-testid="stSidebarCollapsedControl"], header,
 [data-testid="stToolbar"], [data-testid="stDecoration"], footer,
 [data-testid="stStatusWidget"] {{ display: none !important; }}
 html, body, .stApp, [data-testid="stAppViewContainer"], [data-testid="stMain"] {{
   background: {THEME.background} !important; color: {THEME.text} !important; }}
-.block-container {{ padding: 10px 18px 0 18px !important; max-width: 100% !important; }}
+html, body {{ overflow: hidden !important; }}
+.block-container {{ padding: 10px {PAGE_PAD}px 0 {PAGE_PAD}px !important;
+  max-width: 100% !important; }}
 [data-testid="stVerticalBlock"] {{ gap: {PANEL_GAP}px !important; }}
-[data-testid="stHorizontalBlock"] {{ gap: {PANEL_GAP}px !important; }}
 .stApp p, .stApp span, .stApp div {{ color: {THEME.text}; }}
 [data-testid="stVerticalBlockBorderWrapper"] > div,
 div[data-testid="stVerticalBlock"][style*="border"] {{ border-color: #23324a !important; }}
@@ -101,8 +113,16 @@ SCRIPT = f"""
   if (window.__zhiliScreen) {{ return; }}
   window.__zhiliScreen = true;
   function fit() {{
-    var z = Math.min(window.innerWidth / {WIDTH}, window.innerHeight / {HEIGHT});
-    document.body.style.zoom = z > 0 ? z : 1;
+    var z = Math.round(4 * Math.min(window.innerWidth / {WIDTH},
+                                    window.innerHeight / {HEIGHT})) / 4;
+    z = Math.min(Math.max(z, {MIN_SCALE}), {MAX_SCALE});
+    var bar = document.querySelector('.zl-bar');
+    var drawn = bar ? parseFloat(bar.getAttribute('data-scale')) : z;
+    if (z !== drawn && sessionStorage.getItem('zl-scale-tried') !== String(z)) {{
+      sessionStorage.setItem('zl-scale-tried', String(z));
+      document.cookie = '{COOKIE}=' + z + '; path=/; max-age=31536000; SameSite=Strict';
+      window.location.reload();
+    }}
   }}
   var fmt = new Intl.DateTimeFormat('zh-CN', {{timeZone: 'Asia/Shanghai', hour12: false,
     year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit',
@@ -116,12 +136,36 @@ SCRIPT = f"""
     if (d) {{ d.textContent = p.year + '年' + p.month + '月' + p.day + '日 ' + p.weekday; }}
   }}
   window.addEventListener('resize', fit);
-  fit();
+  setTimeout(fit, 1500);
   setInterval(tick, 1000);
   tick();
 }})();
 </script>
 """
+
+
+def read_scale(cookies) -> float:
+    """The window's scale from the cookie our script sets (1 without one or when bad)."""
+    try:
+        value = float(cookies.get(COOKIE, 1))
+    except (TypeError, ValueError):
+        return 1.0
+    return min(max(value, MIN_SCALE), MAX_SCALE) if value == value else 1.0
+
+
+def _times(text: str, scale: float) -> str:
+    return _PX.sub(lambda m: f"{float(m.group(1)) * scale:g}px", text)
+
+
+def css(scale: float) -> str:
+    """The style sheet with every size multiplied by ``scale``."""
+    return _times(_CSS, scale)
+
+
+def scaled(body: str, scale: float) -> str:
+    """HTML of ours with the sizes in its style attributes multiplied by ``scale`` (text
+    outside style attributes, data included, is left alone)."""
+    return _STYLE.sub(lambda m: f'style="{_times(m.group(1), scale)}"', body)
 
 
 def esc(value: object) -> str:
@@ -134,11 +178,11 @@ def date_line(now: datetime) -> str:
 
 
 def top_bar(title: str, slide_title: str, index: int, total: int, now: datetime,
-            as_of: datetime, note: str = "") -> str:
+            as_of: datetime, note: str = "", scale: float = 1.0) -> str:
     """Title, the slide's name and place, date and weekday, live clock and 数据截至."""
     dots = "".join(f'<span class="{"on" if i == index else ""}"></span>' for i in range(total))
     note_html = f'<span class="zl-note">{esc(note)}</span>' if note else ""
-    return (f'<div class="zl-bar"><span class="zl-title">{esc(title)}</span>'
+    return (f'<div class="zl-bar" data-scale="{scale:g}"><span class="zl-title">{esc(title)}</span>'
             f'<span class="zl-slide">{esc(slide_title)}<small class="zl-dots">{dots}</small>'
             f'</span>{note_html}<span class="zl-time"><span id="zl-date">{date_line(now)}</span>'
             f'<span id="zl-clock" class="zl-clock">{now:%H:%M:%S}</span>'
