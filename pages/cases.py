@@ -177,14 +177,13 @@ LOST_FORMATS = {"受理时间": "datetime", "三率得分扣分": "dec2", "按�
 
 
 def lost_frame(lost: pd.DataFrame, with_community: bool) -> pd.DataFrame:
-    """失分工单 as shown: Chinese headers, costliest first."""
-    out = {"工单编号": lost["case_id"], "受理时间": lost["reported_at"],
-           "类别": lost["category"]}
+    """失分工单 as shown: Chinese headers, costliest first, the points next to the id."""
+    out = {"工单编号": lost["case_id"], "三率得分扣分": lost["points"],
+           "按期办结率影响(个百分点)": lost["on_time_points"], "失分原因": lost["problems"]}
     if with_community:
         out["社区"] = lost["community"]
-    out |= {"网格": lost["grid_id"], "承办人": lost["handler"], "失分原因": lost["problems"],
-            "三率得分扣分": lost["points"],
-            "按期办结率影响(个百分点)": lost["on_time_points"]}
+    out |= {"类别": lost["category"], "网格": lost["grid_id"], "承办人": lost["handler"],
+            "受理时间": lost["reported_at"]}
     return pd.DataFrame(out)
 
 

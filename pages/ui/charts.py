@@ -76,12 +76,13 @@ def month_labels(months, period: Period | None = None) -> list[str]:
 
 
 def partial_note(months, period: Period | None) -> str | None:
-    """'* 不完整月份: 2025年11月(29–30日)、2026年11月(1–28日)', or None when every month
-    shown is whole."""
+    """'带 * 号的月份不完整, …: 2025年11月(29–30日)、2026年11月(1–28日)', or None when
+    every month shown is whole (a lone '*' between spaces is no Markdown emphasis)."""
     partial = period.partial_months() if period else {}
     shown = [f"{month_label(m)}({a}–{b}日)" if a != b else f"{month_label(m)}({a}日)"
              for m, (a, b) in partial.items() if m in {str(x) for x in months}]
-    return f"{PARTIAL} 不完整月份, 只含统计期内的日子: " + "、".join(shown) if shown else None
+    return (f"带 {PARTIAL} 号的月份不完整, 只含统计期内的日子: " + "、".join(shown)
+            if shown else None)
 
 
 def by_month(df: pd.DataFrame, period: Period | None, x: str = "unit") -> pd.DataFrame:
