@@ -69,7 +69,7 @@ def main() -> None:
         else:
             st.plotly_chart(charts.ranked_bars(
                 ranked, THEME, label="unit", value=lists.RANK_BY,
-                target=target(lists.RANK_BY, settings()), height=470),
+                target=target(lists.RANK_BY, settings()), height=430),
                 key="cockpit_rank")
             unranked = table[~table["ranked"]]
             if not unranked.empty:
