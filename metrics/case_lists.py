@@ -43,12 +43,15 @@ def overdue_backlog(engine: Engine, q: Query, limit: int = 200) -> pd.DataFrame:
     return df
 
 
-def lost_point_cases(engine: Engine, q: Query, community: str) -> pd.DataFrame:
-    """失分工单: the community's cohort cases that cost points in 三率综合得分 (``points``)
-    or in 按期办结率 (``on_time_points``, percentage points), with the reasons."""
+def lost_point_cases(engine: Engine, q: Query, community: str | None = None) -> pd.DataFrame:
+    """失分工单: the cohort cases that cost points in 三率综合得分 (``points``) or in 按期办结率
+    (``on_time_points``, percentage points), with the reasons, costliest first. With a
+    ``community``, against that community's score; without, against the score of the
+    query's whole scope (the 街道, or the communities chosen), each case with its
+    ``community``: the points of all listed cases add up to 100 minus that score."""
     c = cases.c
-    unit_q = Query(q.period, (community,), q.as_of, q.settings)
-    columns = [c.case_id, c.reported_at, c.category, c.grid_id, c.handler_id,
+    unit_q = q if community is None else Query(q.period, (community,), q.as_of, q.settings)
+    columns = [c.case_id, c.reported_at, c.category, c.community, c.grid_id, c.handler_id,
                cadres.c.name.label("handler")]
     df = tables.lost_points(engine, DOMAIN, unit_q, RANK_BY, ("cases.on_time_rate",), columns,
                             joins=cases.outerjoin(cadres, cadres.c.cadre_id == c.handler_id))

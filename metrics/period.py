@@ -53,6 +53,18 @@ class Period:
     def label(self) -> str:
         return f"{self.start:%Y-%m-%d} 至 {self.end:%Y-%m-%d}"
 
+    def partial_months(self) -> dict[str, tuple[int, int]]:
+        """The months the period covers only in part ('YYYY-MM' -> first and last day
+        covered): a first month entered after its 1st, a last month left before its end."""
+        out = {}
+        for month in self.months():
+            y, m = int(month[:4]), int(month[5:])
+            first = max(self.start, date(y, m, 1))
+            last = min(self.end, month_end(y, m))
+            if first.day != 1 or last != month_end(y, m):
+                out[month] = (first.day, last.day)
+        return out
+
 
 def shift_years(d: date, years: int) -> date:
     """The same calendar day ``years`` later; 29 Feb becomes 28 Feb in a common year."""

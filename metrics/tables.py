@@ -13,6 +13,8 @@ and 100 (resp. 100 %).
 """
 from __future__ import annotations
 
+import re
+
 import pandas as pd
 from sqlalchemy import Engine, literal, select
 
@@ -63,7 +65,8 @@ def lost_points(engine: Engine, domain: Domain, q: Query, score: str, rates: tup
                 columns: list, joins=None, where=()) -> pd.DataFrame:
     """The cohort rows of ``q`` that cost points: ``columns`` (labelled SQL columns) plus
     ``points`` (lost in the score ``score``), ``<rate>:points`` for each of ``rates``
-    (percentage points) and ``problems`` (the rates' ``miss`` words), costliest first."""
+    (percentage points) and ``problems`` (the rates' ``miss`` words), costliest first
+    (ties by the first column)."""
     score_kpi = registry.get(score)
     rate_kpis = [registry.get(k) for k in (*score_kpi.parts, *rates)]
     needed = sorted({c for k in rate_kpis for c in (*k.num, *k.den)})
@@ -93,5 +96,23 @@ def lost_points(engine: Engine, domain: Domain, q: Query, score: str, rates: tup
                       for i in range(len(df))]
     df = df[df["problems"] != ""]
     order = ["points", *[f"{k}:points" for k in rates]]
-    return df.sort_values(order, ascending=False, kind="stable").reset_index(drop=True)
+    # ties in the first column's order (the row's id), the same on every database
+    return df.sort_values([*order, columns[0].name], ascending=[False] * len(order) + [True],
+                          kind="stable").reset_index(drop=True)
 
+
+
+# The separators of hierarchical names (城乡建设-住房保障-保障性住房): hyphens, dashes, slash.
+_LEVELS = re.compile(r"\s*[-－–—/>＞]\s*")
+
+
+def first_level(name: str) -> str:
+    """The first level of a hierarchical name ('城乡建设-住房保障-公租房' -> '城乡建设');
+    a name without levels as it is."""
+    head = _LEVELS.split(str(name), maxsplit=1)[0].strip()
+    return head or str(name)
+
+
+def has_levels(names) -> bool:
+    """Whether any of ``names`` is hierarchical (so a roll-up to the first level differs)."""
+    return any(first_level(n) != str(n) for n in names)

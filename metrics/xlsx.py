@@ -14,20 +14,14 @@ from datetime import date, datetime
 
 import pandas as pd
 
+from metrics.formatting import COLUMN_FORMATS, KPI_COLUMN
+
 RISKY = ("=", "+", "-", "@")
 
-#: Excel number formats for the formats of metrics.formatting (one home for each).
-EXCEL_FORMATS = {
-    "pct": "0.0%",
-    "count": "#,##0",
-    "hours": "#,##0.0",
-    "score": "0.0",
-    "money": "#,##0.00",
-    "per": "#,##0.00",
-    "int": "0",
-    "date": "yyyy-mm-dd",
-    "datetime": "yyyy-mm-dd hh:mm",
-}
+#: Excel number formats by format key: the table column formats of metrics.formatting
+#: (one home: the page's column and the Excel cell agree) and the KPI formats mapped onto them.
+EXCEL_FORMATS = {key: excel for key, (_, _, excel) in COLUMN_FORMATS.items()} | {
+    fmt: COLUMN_FORMATS[column][2] for fmt, column in KPI_COLUMN.items()}
 
 
 @dataclass
@@ -44,9 +38,8 @@ class Sheet:
 def _plain(value):
     """A cell value openpyxl writes as a value: None for missing, Python scalars, naive
     local datetimes (Excel has no time zones)."""
-    if value is None or (isinstance(value, float) and math.isnan(value)):
-        return None
-    if value is pd.NaT:
+    if value is None or value is pd.NaT or value is pd.NA or (
+            isinstance(value, float) and math.isnan(value)):
         return None
     if isinstance(value, pd.Timestamp):
         value = value.to_pydatetime()

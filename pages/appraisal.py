@@ -24,11 +24,15 @@ from metrics.registry import REGISTRY
 from pages.ui import charts
 from pages.ui.common import (CACHE_TTL, empty_state, engine, page_header, settings,
                              sidebar_filters)
+from pages.ui.export import XLSX, download
 from pages.ui.safe import md
+from pages.ui.tables import table as show_table
 
 THEME = charts.LIGHT
+YES_NO = {True: "是", False: "否"}
+PARTS_FORMATS = {"比率": "pct", "原权重": "dec2", "实际权重": "dec2", "得分": "dec2",
+                 "失分": "dec2", "扣分": "dec2"}
 MONTHS_SHOWN = 24
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 def month_options(as_of: date) -> list[str]:
@@ -80,17 +84,11 @@ def table_frame(rows: list[dict], prev: dict[str, float], view: MonthView) -> pd
     return pd.DataFrame(out)
 
 
-def table_config() -> dict:
-    config = {label: st.column_config.NumberColumn(format="%.1f%%")
-              for label in COMPONENTS.values()}
-    config |= {"得分": st.column_config.NumberColumn(format="%.2f",
-                                                   help=REGISTRY["appraisal.score"].definition),
-               "较上月": st.column_config.NumberColumn(format="%+.2f",
-                                                    help="与上月得分之差(上月已发布时取其快照)"),
-               "扣分": st.column_config.NumberColumn(format="%.2f"),
-               "实时得分": st.column_config.NumberColumn(
-                   format="%.2f", help="按当前数据、发布时的考核时点与设置重新计算的得分")}
-    return config
+TABLE_FORMATS = {label: "pct100" for label in COMPONENTS.values()} | {
+    "排名": "int", "得分": "dec2", "较上月": "signed2", "扣分": "dec2", "实时得分": "dec2"}
+TABLE_HELPS = {"得分": REGISTRY["appraisal.score"].definition,
+               "较上月": "与上月得分之差(上月已发布时取其快照)",
+               "实时得分": "按当前数据、发布时的考核时点与设置重新计算的得分"}
 
 
 def render_status(view: MonthView, month: str, url: str, store_as_of: datetime) -> None:
@@ -116,10 +114,9 @@ def render_status(view: MonthView, month: str, url: str, store_as_of: datetime) 
                 load_workbook.clear()
                 st.toast(f"已发布 {month} 考核结果")
                 st.rerun()
-        st.download_button("导出 Excel", data=load_workbook(url, month, store_as_of,
-                                                          view.published_at),
-                           file_name=file_name(view), mime=XLSX, key="appraisal_download",
-                           icon=":material/download:")
+        download("导出Excel(考核结果)", load_workbook(url, month, store_as_of,
+                                                   view.published_at),
+                 file_name(view), XLSX, "appraisal_download", what=f"考核评议 {month} 考核结果")
 
 
 def render_cards(rows: list[dict]) -> None:
@@ -135,7 +132,7 @@ def render_cards(rows: list[dict]) -> None:
             st.metric(name, f"{n:,}", border=True, help=REGISTRY["appraisal.tiers"].definition)
 
 
-def render_breakdown(row: dict, view: MonthView, month: str) -> None:
+def render_breakdown(row: dict, view: MonthView, month: str, f) -> None:
     """The cadre's points, part by part, adding up to the score; what lies behind them."""
     parts = row["parts"]
     comps = parts["components"]
@@ -143,23 +140,24 @@ def render_breakdown(row: dict, view: MonthView, month: str) -> None:
     lines = []
     for key in COMPONENTS:
         p = comps[key]
-        lines.append({"项目": COMPONENTS[key], "比率": _pct(p["rate"]), "依据": _basis(key, p),
-                      "原权重": f"{p['nominal_weight']:.2f}", "实际权重": f"{p['weight']:.2f}",
-                      "得分": f"{p['earned']:.2f}", "失分": f"{p['lost']:.2f}", "扣分": ""})
-    lines.append({"项目": DEDUCTIONS["overdue_cases"], "比率": "",
+        lines.append({"项目": COMPONENTS[key], "比率": p["rate"], "依据": _basis(key, p),
+                      "原权重": p["nominal_weight"], "实际权重": p["weight"],
+                      "得分": p["earned"], "失分": p["lost"], "扣分": None})
+    lines.append({"项目": DEDUCTIONS["overdue_cases"], "比率": None,
                   "依据": f"{deduction['count']} 件 × {deduction['per_case']:g} 分"
                           f"(上限 {deduction['cap']:g} 分, 得分不低于 0)",
-                  "原权重": "", "实际权重": "", "得分": "", "失分": "",
-                  "扣分": f"{deduction['points']:.2f}"})
+                  "原权重": None, "实际权重": None, "得分": None, "失分": None,
+                  "扣分": deduction["points"]})
     weights = sum(comps[k]["weight"] for k in COMPONENTS)
     lost = sum(comps[k]["lost"] for k in COMPONENTS)
-    lines.append({"项目": "合计", "比率": "", "依据": "各项得分之和 − 扣分",
-                  "原权重": "100.00", "实际权重": f"{weights:.2f}", "得分": f"{row['score']:.2f}",
-                  "失分": f"{lost:.2f}", "扣分": f"{deduction['points']:.2f}"})
+    lines.append({"项目": "合计", "比率": None, "依据": "各项得分之和 − 扣分",
+                  "原权重": 100.0, "实际权重": weights, "得分": row["score"],
+                  "失分": lost, "扣分": deduction["points"]})
     left, right = st.columns([3, 2])
     with left:
-        st.dataframe(pd.DataFrame(lines), hide_index=True, key="appraisal_parts_table",
-                     column_config={"依据": st.column_config.TextColumn(width="large")})
+        show_table(pd.DataFrame(lines), "appraisal_parts_table",
+                   title=f"考核评议-{row['name']}得分明细", f=f, period=f"考核月份 {month}",
+                   formats=PARTS_FORMATS, extra={"依据": {"width": "large"}})
         st.caption(f"实际权重 {weights:.2f} − 失分 {lost:.2f} − 扣分 {deduction['points']:.2f}"
                    f" = 得分 {row['score']:.2f} 分({row['tier']}, 岗位内第 {row['rank']} 名)。")
         missing = [COMPONENTS[k] for k in COMPONENTS if comps[k]["rate"] is None]
@@ -171,11 +169,8 @@ def render_breakdown(row: dict, view: MonthView, month: str) -> None:
                  "lost": comps[k]["lost"]} for k in COMPONENTS if comps[k]["rate"] is not None]
         bars.append({"label": DEDUCTIONS["overdue_cases"], "deducted": deduction["points"]})
         st.plotly_chart(charts.appraisal_parts(bars, THEME), key="appraisal_parts_chart")
-    render_behind(row["cadre_id"], view, month)
+    render_behind(row["cadre_id"], view, month, f, row["name"])
 
-
-def _pct(x) -> str:
-    return "" if x is None else f"{x:.1%}"
 
 
 def _basis(key: str, p: dict) -> str:
@@ -204,32 +199,31 @@ def behind(url: str, month: str, as_of: datetime, cadre_id: str) -> dict[str, pd
     return {"days": off, "no_log": no_log, "cases": cases}
 
 
-def render_behind(cadre_id: str, view: MonthView, month: str) -> None:
+def render_behind(cadre_id: str, view: MonthView, month: str, f, name: str) -> None:
     data = behind(resolve_url(), month, view.as_of, cadre_id)
     if view.published:
         st.caption("以下明细按当前数据列出(考核时点同发布时); 得分以发布时的快照为准。")
     tabs = st.tabs(["考勤异常", "未写日志", "承办工单"])
+    period = f"考核月份 {month}"
     with tabs[0]:
         if not empty_state(data["days"], "本月没有缺勤、迟到、早退或未签退"):
-            st.dataframe(data["days"], hide_index=True, key="appraisal_days", column_config={
-                "日期": st.column_config.DateColumn(format="YYYY-MM-DD")})
+            show_table(data["days"], "appraisal_days", title=f"考核评议-{name}考勤异常", f=f,
+                       period=period, formats={"日期": "date"})
     with tabs[1]:
         if not empty_state(data["no_log"], "本月每个应出勤日都写了日志"):
-            st.dataframe(data["no_log"], hide_index=True, key="appraisal_no_log", column_config={
-                "未写日志的应出勤日": st.column_config.DateColumn(format="YYYY-MM-DD")})
+            show_table(data["no_log"], "appraisal_no_log", title=f"考核评议-{name}未写日志",
+                       f=f, period=period, formats={"未写日志的应出勤日": "date"})
     with tabs[2]:
         cases = data["cases"]
         if not empty_state(cases, "没有失分或扣分的承办工单"):
-            st.dataframe(pd.DataFrame({
+            show_table(pd.DataFrame({
                 "工单编号": cases["case_id"], "受理时间": cases["reported_at"],
                 "类别": cases["category"], "社区": cases["community"],
                 "办理时限": cases["deadline_at"], "办结时间": cases["closed_at"],
-                "问题": cases["problems"], "本月受理": cases["in_period"],
-                "扣分": cases["deducted"]}), hide_index=True, key="appraisal_cases",
-                column_config={
-                    "受理时间": st.column_config.DatetimeColumn(format="YYYY-MM-DD HH:mm"),
-                    "办理时限": st.column_config.DatetimeColumn(format="YYYY-MM-DD HH:mm"),
-                    "办结时间": st.column_config.DatetimeColumn(format="YYYY-MM-DD HH:mm")})
+                "问题": cases["problems"], "本月受理": cases["in_period"].map(YES_NO),
+                "扣分": cases["deducted"].map(YES_NO)}), "appraisal_cases",
+                title=f"考核评议-{name}承办工单", f=f, period=period,
+                formats={"受理时间": "datetime", "办理时限": "datetime", "办结时间": "datetime"})
 
 
 def main() -> None:
@@ -261,8 +255,8 @@ def main() -> None:
                                     else "网格员", key="appraisal_role") or roles[0]
         role_rows = [r for r in rows if (r["role"] or "未填") == role]
         table = table_frame(role_rows, prev, view)
-        st.dataframe(table, hide_index=True, column_config=table_config(),
-                     key="appraisal_table")
+        show_table(table, "appraisal_table", title=f"考核评议-{month}-{role}考核结果", f=f,
+                   period=f"考核月份 {month}", formats=TABLE_FORMATS, helps=TABLE_HELPS)
         st.caption(f"较上月: 与 {previous_month(month)} 的得分之差"
                    f"({'已发布快照' if prev_view.published else '实时计算'})。排名为全街道该岗位内的名次。")
     with st.container(border=True):
@@ -281,7 +275,7 @@ def main() -> None:
             f"{names[c]['name']}({names[c]['role']} · 第 {names[c]['rank']} 名 · "
             f"{names[c]['score']:.2f} 分 · {c})"))
         if chosen:
-            render_breakdown(names[chosen], view, month)
+            render_breakdown(names[chosen], view, month, f)
 
 
 main()

@@ -11,12 +11,13 @@ import pandas as pd
 import streamlit as st
 
 from metrics import attendance, roster, worklogs
-from metrics.formatting import NULL
+from metrics.formatting import INTERVAL, INTERVAL_HELP, NULL, fmt_interval
 from metrics.registry import REGISTRY
 from metrics.tables import HI, LO, league_table
 from pages.ui import charts
 from pages.ui.common import (CACHE_TTL, cached, empty_state, engine, group_frame, kpi_row,
                              page_header, result_for, settings, sidebar_filters)
+from pages.ui.tables import table as show_table
 from data.store.db import resolve_url
 from metrics.context import Query
 from metrics.period import Period
@@ -35,7 +36,7 @@ TREND_HEIGHT = 470  # level with the calendar beside it (a year of months)
 
 
 def _interval(table: pd.DataFrame, key: str) -> list[str]:
-    return [NULL if pd.isna(lo) else f"{lo:.1%}–{hi:.1%}"
+    return [fmt_interval(lo, hi)
             for lo, hi in zip(table[LO.format(key=key)], table[HI.format(key=key)])]
 
 
@@ -54,13 +55,13 @@ def league_frame(att, wl, people: pd.DataFrame, role: str, rank_by: str) -> pd.D
     other_cols = [c for c in other.columns if c not in main.columns or c == "unit"]
     table = main.merge(other[other_cols], on="unit", how="left")
     names = people.set_index("cadre_id")
-    out = {"排名": table["rank"].map(lambda r: NULL if pd.isna(r) else f"{int(r)}"),
+    out = {"排名": pd.array(table["rank"], dtype="Int64"),
            "姓名": table["unit"].map(names["name"]),
            "人员编号": table["unit"],
            "社区": table["unit"].map(names["community"]).fillna("(街道)")}
     for key in RANK_BY:
-        out[REGISTRY[key].label] = table[key] * 100     # shown as percent, one decimal
-        out[f"{REGISTRY[key].label}95%区间"] = _interval(table, key)
+        out[REGISTRY[key].label] = table[key]
+        out[f"{REGISTRY[key].label}{INTERVAL}"] = _interval(table, key)
     for key in COUNT_COLUMNS:
         out[REGISTRY[key].label] = table[key].fillna(0).astype(int)
     out[REGISTRY["worklogs.suspect"].label] = table["worklogs.suspect"].fillna(0).astype(int)
@@ -68,19 +69,16 @@ def league_frame(att, wl, people: pd.DataFrame, role: str, rank_by: str) -> pd.D
     return pd.DataFrame(out)
 
 
-PERCENT = "%.1f%%"  # values already × 100: percent with one decimal, as on the cards
-LEAGUE_CONFIG = {
-    REGISTRY[key].label: st.column_config.NumberColumn(format=PERCENT,
-                                                       help=REGISTRY[key].definition)
-    for key in RANK_BY
-} | {REGISTRY[key].label: st.column_config.NumberColumn(help=REGISTRY[key].definition)
-     for key in [*COUNT_COLUMNS, "worklogs.suspect"]}
+LEAGUE_KEYS = [*RANK_BY, *COUNT_COLUMNS, "worklogs.suspect"]
+LEAGUE_FORMATS = {"排名": "int"} | {REGISTRY[k].label: k for k in LEAGUE_KEYS}
+LEAGUE_HELPS = {REGISTRY[k].label: REGISTRY[k].definition for k in LEAGUE_KEYS} | {
+    f"{REGISTRY[k].label}{INTERVAL}": INTERVAL_HELP for k in RANK_BY}
 
 
-def render_league(att, wl, people: pd.DataFrame) -> None:
+def render_league(att, wl, people: pd.DataFrame, f) -> None:
     with st.container(border=True):
         st.subheader("岗位内排名", help=(
-            "在所选岗位内按出勤率或日志提交率排名; 括号内为 95% Wilson 置信区间。应出勤天数少于"
+            "在所选岗位内按出勤率或日志提交率排名。" + INTERVAL_HELP + " 应出勤天数少于"
             "最小样本量(见设置)的干部照常显示但不排名。"))
         roles = [r for r in roster.ROLES if r in set(people["role"])]
         if empty_state(pd.DataFrame(roles), "本期没有在岗干部"):
@@ -94,17 +92,18 @@ def render_league(att, wl, people: pd.DataFrame) -> None:
         table = league_frame(att, wl, people, role, rank_by)
         if empty_state(table, "该岗位本期没有应出勤的干部"):
             return
-        st.dataframe(table, hide_index=True, column_config=LEAGUE_CONFIG, key="cadres_league")
+        show_table(table, "cadres_league", title=f"干部考勤与日志-{role}排名", f=f,
+                   formats=LEAGUE_FORMATS, helps=LEAGUE_HELPS)
 
 
-def render_trend(att) -> None:
+def render_trend(att, f) -> None:
     with st.container(border=True):
         st.subheader("迟到、早退与缺勤(按月)", help=REGISTRY["attendance.late"].definition)
         months = group_frame(att, "month")
         if empty_state(months):
             return
         st.plotly_chart(charts.monthly_counts(
-            months, THEME, x="unit",
+            charts.by_month(months, f.period), THEME, x="unit",
             keys=["attendance.late", "attendance.early_leave", "attendance.absent"],
             height=TREND_HEIGHT), key="cadres_trend")
 
@@ -149,16 +148,18 @@ def render_calendar(f, people: pd.DataFrame) -> None:
                               if counts.get(s, 0)))
 
 
-def render_worklogs(wl, suspects: pd.DataFrame) -> None:
+def render_worklogs(wl, suspects: pd.DataFrame, f) -> None:
     left, right = st.columns([3, 2])
     with left, st.container(border=True):
         st.subheader("日志篇数与提交率(按月)", help=REGISTRY["worklogs.log_rate"].definition)
         months = group_frame(wl, "month")
         if not empty_state(months):
-            fig = charts.volume_and_rate(months, THEME, x="unit", bars="worklogs.logs",
-                                         line="worklogs.log_rate")
-            fig.update_xaxes(type="category")  # 'YYYY-MM' as it is, not a date axis
+            fig = charts.volume_and_rate(charts.by_month(months, f.period), THEME, x="unit",
+                                         bars="worklogs.logs", line="worklogs.log_rate")
             st.plotly_chart(fig, key="cadres_logs_trend")
+            note = charts.partial_note(months["unit"], f.period)
+            if note:
+                st.caption(note)
     with right, st.container(border=True):
         st.subheader("存疑原因", help=REGISTRY["worklogs.suspect"].definition)
         if not empty_state(suspects, "本期没有存疑日志"):
@@ -178,14 +179,12 @@ def render_worklogs(wl, suspects: pd.DataFrame) -> None:
         keys = ["worklogs.logs", "worklogs.log_rate", "worklogs.visits",
                 "worklogs.issues_reported", "worklogs.suspect"]
         shown = pd.DataFrame({"岗位": roles["unit"],
-                              **{REGISTRY[k].label: roles[k] * (100 if REGISTRY[k].is_rate
-                                                                else 1) for k in keys}})
-        st.dataframe(shown, hide_index=True, key="cadres_roles", column_config={
-            REGISTRY["worklogs.log_rate"].label: st.column_config.NumberColumn(
-                format=PERCENT)})
+                              **{REGISTRY[k].label: roles[k] for k in keys}})
+        show_table(shown, "cadres_roles", title="干部考勤与日志-各岗位日志情况", f=f,
+                   formats={REGISTRY[k].label: k for k in keys})
 
 
-def render_suspects(suspects: pd.DataFrame) -> None:
+def render_suspects(suspects: pd.DataFrame, f) -> None:
     with st.container(border=True):
         st.subheader("存疑日志", help=REGISTRY["worklogs.suspect"].definition)
         if empty_state(suspects, "本期没有存疑日志"):
@@ -200,22 +199,19 @@ def render_suspects(suspects: pd.DataFrame) -> None:
             "日志编号": rows["log_id"], "干部": rows["name"], "岗位": rows["role"],
             "社区": rows["community"].fillna("(街道)"), "日志日期": pd.to_datetime(rows["day"]),
             "填报时间": pd.to_datetime(rows["created_at"]), "字数": rows["chars"],
-            "存疑原因": rows["why"], "雷同于": rows["copies"].fillna(""),
+            "存疑原因": rows["why"], "雷同于": rows["copies"],
             "被雷同日志日期": pd.to_datetime(rows["copies_day"]),
             "相似度": pd.to_numeric(rows["similarity"]),
             "月末补录篇数": pd.to_numeric(rows["batch_size"]).astype("Int64")})
-        st.dataframe(shown, hide_index=True, key="cadres_suspects", column_config={
-            "日志日期": st.column_config.DateColumn(format="YYYY-MM-DD"),
-            "被雷同日志日期": st.column_config.DateColumn(format="YYYY-MM-DD"),
-            "填报时间": st.column_config.DatetimeColumn(format="YYYY-MM-DD HH:mm"),
-            "相似度": st.column_config.NumberColumn(format="%.3f",
-                                                 help="字符三元组 Jaccard 相似度(0–1)"),
-        })
+        show_table(shown, "cadres_suspects", title="干部考勤与日志-存疑日志", f=f,
+                   formats={"日志日期": "date", "被雷同日志日期": "date", "填报时间": "datetime",
+                            "字数": "count", "相似度": "dec3", "月末补录篇数": "count"},
+                   helps={"相似度": "两篇日志文字的相似程度(0–1, 按相邻三个字的重合比例), 越接近 1 越雷同"})
         st.caption(f"共 {len(rows)} 篇, 最近的在前。为保护居民信息, 不显示日志正文; 雷同日志给出"
                    "被雷同的日志编号与日期。")
 
 
-def render_far(far: list[dict]) -> None:
+def render_far(far: list[dict], f) -> None:
     with st.container(border=True):
         limit = settings().get_path("attendance.max_distance_km")
         st.subheader("异地打卡", help=(f"签到位置距干部所属社区边界的中心(几何中心)超过 {limit:g} "
@@ -223,15 +219,13 @@ def render_far(far: list[dict]) -> None:
         frame = pd.DataFrame(far)
         if empty_state(frame, f"本期没有距所属社区中心超过 {limit:g} 公里的签到"):
             return
-        st.dataframe(pd.DataFrame({
+        show_table(pd.DataFrame({
             "干部": frame["name"], "人员编号": frame["cadre_id"], "岗位": frame["role"],
             "社区": frame["community"], "日期": pd.to_datetime(frame["day"]),
             "签到时间": pd.to_datetime(frame["check_in_at"]),
-            "距社区中心(公里)": frame["distance_km"]}), hide_index=True,
-            key="cadres_far", column_config={
-                "日期": st.column_config.DateColumn(format="YYYY-MM-DD"),
-                "签到时间": st.column_config.DatetimeColumn(format="HH:mm:ss"),
-                "距社区中心(公里)": st.column_config.NumberColumn(format="%.2f")})
+            "距社区中心(公里)": frame["distance_km"]}), "cadres_far",
+            title="干部考勤与日志-异地打卡", f=f,
+            formats={"日期": "date", "签到时间": "time", "距社区中心(公里)": "dec2"})
         st.caption(f"共 {len(frame)} 次, 最远的在前。")
 
 
@@ -254,10 +248,10 @@ def main() -> None:
     people = pd.DataFrame(cached(roster.listing, f),
                           columns=["cadre_id", "name", "role", "community", "joined_on",
                                    "left_on"])
-    render_league(att, wl, people)
+    render_league(att, wl, people, f)
     left, right = st.columns([2, 3])
     with left:
-        render_trend(att)
+        render_trend(att, f)
     with right:
         render_calendar(f, people)
     suspects = pd.DataFrame(cached(worklogs.suspect_list, f),
@@ -265,9 +259,9 @@ def main() -> None:
                                      "created_at", "chars", "why", "reasons", "copies",
                                      "copies_day", "similarity", "batch_size"])
     st.markdown("##### 工作日志统计")
-    render_worklogs(wl, suspects)
-    render_suspects(suspects)
-    render_far(cached(attendance.far_checkins, f))
+    render_worklogs(wl, suspects, f)
+    render_suspects(suspects, f)
+    render_far(cached(attendance.far_checkins, f), f)
 
 
 main()

@@ -2,6 +2,7 @@
 community ranking, on one 1920×1080 screen."""
 from __future__ import annotations
 
+import pandas as pd
 import streamlit as st
 
 from datetime import timedelta
@@ -10,10 +11,11 @@ from metrics import case_lists as lists
 from metrics import petitions
 from metrics.alerts import backlog_alert, collective_alerts, compstat_alerts, target_misses
 from metrics.period import Period
-from metrics.registry import target
+from metrics.registry import REGISTRY, target
 from pages.ui import charts
 from pages.ui.common import (Filters, cached, cases_for, group_frame, kpi_row, page_header,
                              result_for, settings, sidebar_filters)
+from pages.ui.export import excel_button
 from pages.ui.safe import md
 
 THEME = charts.LIGHT
@@ -26,6 +28,17 @@ SAFETY_TILES = {"petitions": ["petitions.total", "petitions.collective", "petiti
 def recent_week(f: Filters) -> Period:
     """The 7 days up to the as_of date, whatever the chosen period (for recent alerts)."""
     return Period(f.as_of.date() - timedelta(days=6), f.as_of.date())
+
+
+RANK_COLUMNS = [lists.RANK_BY, "cases.total", "cases.closure_rate", "cases.on_time_rate",
+                "cases.satisfaction_rate", "cases.overdue_open"]
+
+
+def ranking_frame(table: pd.DataFrame) -> pd.DataFrame:
+    """The ranking behind the chart, for its Excel file (unranked communities last)."""
+    return pd.DataFrame({"排名": pd.array(table["rank"], dtype="Int64"), "社区": table["unit"],
+                         **{REGISTRY[k].label: table[k] for k in RANK_COLUMNS},
+                         "说明": table["note"]})
 
 
 def main() -> None:
@@ -56,12 +69,15 @@ def main() -> None:
         else:
             st.plotly_chart(charts.ranked_bars(
                 ranked, THEME, label="unit", value=lists.RANK_BY,
-                target=target(lists.RANK_BY, settings()), height=470),
+                target=target(lists.RANK_BY, settings()), height=430),
                 key="cockpit_rank")
             unranked = table[~table["ranked"]]
             if not unranked.empty:
                 st.caption("未排名: " + "、".join(f"{md(u)}({md(n)})" for u, n in
                                                   zip(unranked["unit"], unranked["note"])))
+            excel_button(ranking_frame(table), "领导驾驶舱-社区三率综合得分排名", f,
+                         {"排名": "int"} | {REGISTRY[k].label: k for k in RANK_COLUMNS},
+                         key="cockpit_rank_xlsx")
     with right, st.container(border=True, height=560):
         st.subheader("今日待办与预警")
         items = [*backlog_alert("cases.overdue_open", result.kpis["cases.overdue_open"],

@@ -11,6 +11,7 @@ from pages.ui.import_panel import esc, render_import_panel, render_quality_panel
 from pages.ui.common import sidebar_filters, engine, page_header
 from pages.ui.notices_panel import render_notices_panel
 from pages.ui.office_panel import render_office_panel
+from pages.ui.tables import table as show_table
 
 
 def render_inventory(f) -> None:
@@ -18,9 +19,10 @@ def render_inventory(f) -> None:
         st.subheader("数据表概况")
         stats = table_stats(engine(), f.as_of.date())
         shown = inventory_table(stats)
-        st.dataframe(shown, hide_index=True, key="data_inventory",
-                     height="content",  # every table, no empty row below
-                     column_config={"记录数": st.column_config.NumberColumn(format="localized")})
+        show_table(shown, "data_inventory", title="数据管理-数据表概况", f=f,
+                   formats={"记录数": "count"},
+                   helps={"表名": "命令行导入时的表名, 如 python cli.py import cases 文件.csv"},
+                   height="content")  # every table, no empty row below
         if stats["ahead"].any():
             names = "、".join(stats.loc[stats["ahead"], "label"])
             st.caption(f"{names}：{AHEAD_NOTE}（最新日期晚于数据截至 {f.as_of:%Y-%m-%d %H:%M}），"
@@ -37,7 +39,7 @@ def main() -> None:
     with tab_import:
         render_import_panel(engine())
     with tab_quality:
-        render_quality_panel(engine())
+        render_quality_panel(engine(), f)
     with tab_notices:
         render_notices_panel(engine())
     with tab_office:

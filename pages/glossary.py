@@ -6,6 +6,7 @@ import streamlit as st
 
 from metrics.registry import COMMON_RULES, DOMAINS, of_domain
 from pages.ui.common import sidebar_filters, page_header, settings
+from pages.ui.export import excel_button
 
 UNITS = {"pct": "比率(%)", "count": "件/次", "hours": "小时", "score": "分", "money": "元",
          "per": "每千人/万人", "text": "文字", "table": "表"}
@@ -34,6 +35,7 @@ def main() -> None:
                 st.caption("暂无指标")
                 continue
             st.table(pd.DataFrame(rows).set_index("指标"))  # wraps long definitions
+            excel_button(pd.DataFrame(rows), f"指标口径-{title}", f, key=f"glossary_{domain}_xlsx")
     with st.expander("当前设置(settings.toml)"):
         st.json(dict(settings()), expanded=False)
 

@@ -14,7 +14,9 @@ from metrics.registry import REGISTRY
 from pages.ui import charts
 from pages.ui.common import (cached, empty_state, group_frame, kpi_row, page_header,
                              result_for, sidebar_filters)
+from pages.ui.export import excel_button
 from pages.ui.maps import community_map
+from pages.ui.tables import table as show_table
 
 THEME = charts.LIGHT
 PETITION_CARDS = [["petitions.total", "petitions.persons", "petitions.collective",
@@ -44,26 +46,34 @@ def compstat_frame(table: dict) -> pd.DataFrame:
             cell, name = windows[w], WINDOW_NAMES[w]
             row[f"{name}·当前"] = cell["cur"]
             row[f"{name}·对比"] = cell["prior"]
-            row[f"{name}·变化"] = NULL if cell["change"] is None else f"{cell['change']:+.0%}"
+            row[f"{name}·变化"] = cell["change"]  # a fraction; None without a prior count
             row[f"{name}·z"] = round(cell["z"], 2)
             row[f"{name}·趋势"] = cell["flag"]
         rows.append(row)
     return pd.DataFrame(rows)
 
 
-def render_compstat(table: dict) -> None:
+def render_compstat(table: dict, f) -> None:
     with st.container(border=True):
         st.subheader("CompStat 警情比对", help=REGISTRY["incidents.compstat"].definition)
         frame = compstat_frame(table)
         trend_columns = [c for c in frame.columns if c.endswith("趋势")]
-        styled = frame.style.map(lambda v: FLAG_STYLE.get(v, ""), subset=trend_columns)
+        change_columns = [c for c in frame.columns if c.endswith("变化")]
+        styled = (frame.style.map(lambda v: FLAG_STYLE.get(v, ""), subset=trend_columns)
+                  .format("{:+.0%}", subset=change_columns, na_rep=NULL))
         config = {c: st.column_config.NumberColumn(width=76) for c in frame.columns
                   if c.endswith(("当前", "对比"))}
-        config |= {c: st.column_config.TextColumn(width=76) for c in frame.columns
-                   if c.endswith(("变化", "趋势"))}
+        config |= {c: st.column_config.NumberColumn(width=76) for c in change_columns}
+        config |= {c: st.column_config.TextColumn(width=76) for c in trend_columns}
         config |= {c: st.column_config.NumberColumn(format="%.2f", help=Z_HELP, width=76)
                    for c in frame.columns if c.endswith("·z")}
-        st.dataframe(styled, hide_index=True, column_config=config, key="safety_compstat")
+        st.dataframe(styled, hide_index=True, column_config=config, key="safety_compstat",
+                     placeholder=NULL)
+        excel_button(frame, "信访与警情-CompStat警情比对", f,
+                     {c: "dec2" for c in frame.columns if c.endswith("·z")}
+                     | {c: "pct" for c in frame.columns if c.endswith("变化")}
+                     | {c: "count" for c in frame.columns if c.endswith(("当前", "对比"))},
+                     key="safety_compstat_xlsx")
         st.caption("本周: 本周一至数据截至日; 近28天: 截至数据截至日的28天, 两者对比364天前的同一"
                    "窗口(同为星期几); 本年: 1月1日至数据截至日, 对比上年同日期。" + Z_HELP)
 
@@ -76,8 +86,11 @@ def render_incident_charts(f, result) -> None:
         if not rows:
             st.caption("本期无数据")
         else:
-            st.plotly_chart(charts.trend_with_last_year(rows, THEME, key="incidents.total"),
-                            key="safety_trend")
+            st.plotly_chart(charts.trend_with_last_year(rows, THEME, key="incidents.total",
+                                                        period=f.period), key="safety_trend")
+            note = charts.partial_note([r["month"] for r in rows], f.period)
+            if note:
+                st.caption(note)
     with right, st.container(border=True):
         st.subheader("警情时段分布(星期 × 小时)")
         grid = cached(incidents.hour_weekday, f)
@@ -104,6 +117,13 @@ def render_incident_charts(f, result) -> None:
             st.plotly_chart(charts.ranked_bars(table, THEME, label="unit",
                                                value="incidents.per_10k", height=420),
                             key="safety_rank")
+            keys = ["incidents.per_10k", "incidents.total", "incidents.criminal",
+                    "incidents.public_order"]
+            ranked = table.iloc[::-1]
+            excel_button(pd.DataFrame({"社区": ranked["unit"],
+                                       **{REGISTRY[k].label: ranked[k] for k in keys}}),
+                         "信访与警情-各社区万人警情数", f, {REGISTRY[k].label: k for k in keys},
+                         key="safety_rank_xlsx")
 
 
 def render_map(f) -> None:
@@ -144,24 +164,28 @@ def render_petitions(f, result) -> None:
         if not empty_state(months):
             repeat = (months["petitions.repeat_rate"].fillna(0)
                       * months["petitions.total"]).round().astype(int)
-            frame = pd.DataFrame({"月份": months["unit"],
+            frame = pd.DataFrame({"月份": charts.month_labels(months["unit"], f.period),
                                   "集体访": months["petitions.collective"],
                                   "重复访": repeat,
                                   "越级访": months["petitions.leapfrog"]}).set_index("月份")
-            st.bar_chart(frame, stack=False, height=300)
+            st.bar_chart(frame, stack=False, height=300, x_label="月份", y_label="件数",
+                         sort=False)
+            excel_button(frame.reset_index(), "信访与警情-集体访重复访越级访(按月)", f,
+                         {"集体访": "count", "重复访": "count", "越级访": "count"},
+                         key="safety_petition_months_xlsx")
     left, right = st.columns(2)
     with left, st.container(border=True):
         st.subheader("本期集体访", help=REGISTRY["petitions.collective"].definition)
         _petition_table(cached(petitions.collective_list, f), "本期没有集体访",
-                        "safety_collective")
+                        "safety_collective", f, "信访与警情-本期集体访")
     with right, st.container(border=True):
         st.subheader("超期未办结信访",
                      help="截至数据截至时间未办结且已超过办理时限(未填写的按登记后法定期限)的信访。")
         _petition_table(cached(petitions.overdue_list, f), "没有超期未办结的信访",
-                        "safety_overdue")
+                        "safety_overdue", f, "信访与警情-超期未办结信访")
 
 
-def _petition_table(rows: list[dict], empty: str, key: str) -> None:
+def _petition_table(rows: list[dict], empty: str, key: str, f, title: str) -> None:
     frame = pd.DataFrame(rows)
     if empty_state(frame, empty):
         return
@@ -169,9 +193,8 @@ def _petition_table(rows: list[dict], empty: str, key: str) -> None:
                           "形式": frame["form"], "问题类别": frame["category"],
                           "社区": frame["community"], "人数": frame["persons"],
                           "办理时限": frame["deadline_at"]})
-    st.dataframe(shown, hide_index=True, key=key, column_config={
-        "登记时间": st.column_config.DatetimeColumn(format="YYYY-MM-DD HH:mm"),
-        "办理时限": st.column_config.DatetimeColumn(format="YYYY-MM-DD")})
+    show_table(shown, key, title=title, f=f,
+               formats={"登记时间": "datetime", "人数": "count", "办理时限": "date"})
 
 
 def main() -> None:
@@ -189,7 +212,7 @@ def main() -> None:
     kpi_row(INCIDENT_CARDS, inc, *comparisons["incidents"], group_frame(inc, "month"))
     st.caption(f"警情总体趋势(近28天): {inc.kpis['incidents.trend_flag']} · "
                f"万人警情数按所选社区常住人口计算: {fmt_kpi('incidents.per_10k', inc.kpis['incidents.per_10k'])}")
-    render_compstat(inc.kpis["incidents.compstat"])
+    render_compstat(inc.kpis["incidents.compstat"], f)
     render_incident_charts(f, inc)
     render_map(f)
     st.markdown("##### 信访明细")

@@ -54,14 +54,14 @@ def test_cadres_page_shows_the_metrics(app, demo_url):
     for key in ("worklogs.log_rate", "worklogs.logs", "worklogs.suspect"):
         assert shown[att_label(key)] == fmt_kpi(key, wl.kpis[key]), key
     # the league table (网格员 by default): each cadre's rates are the metrics' own
-    league = _table(app, "出勤率95%区间")
+    league = _table(app, "出勤率可信区间")
     for _, row in league.head(5).iterrows():
         figures = att.groups["cadre"][row["人员编号"]]
-        assert row["出勤率"] == pytest.approx(100 * figures["attendance.rate"])  # percent
+        assert row["出勤率"] == pytest.approx(figures["attendance.rate"])  # a fraction
         assert row["迟到次数"] == figures["attendance.late"]
         assert row["日志提交率"] == pytest.approx(
-            100 * wl.groups["cadre"][row["人员编号"]]["worklogs.log_rate"])
-    ranked = league[league["排名"] != "—"]
+            wl.groups["cadre"][row["人员编号"]]["worklogs.log_rate"])
+    ranked = league[league["排名"].notna()]
     assert list(ranked["出勤率"]) == sorted(ranked["出勤率"], reverse=True)
     # the suspect list holds the metrics' suspect logs
     suspects = _table(app, "存疑原因")
@@ -75,7 +75,7 @@ def test_cadres_page_follows_role_and_cadre(app, demo_url):
     engine, q = _query(demo_url)
     roles = {c["cadre_id"]: c["role"] for c in __import__("metrics.roster").roster.listing(
         engine, q)}
-    league = _table(app, "出勤率95%区间")
+    league = _table(app, "出勤率可信区间")
     assert len(league) and {roles[c] for c in league["人员编号"]} == {"社区书记"}
     chosen = app.selectbox(key="cadres_person").options[3]
     app.selectbox(key="cadres_person").select_index(3).run()

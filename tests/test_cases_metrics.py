@@ -271,3 +271,40 @@ def test_parts_cover_the_period_once():
         assert parts[-1].period.end == query.period.end
         assert all(a.period.end.toordinal() + 1 == b.period.start.toordinal()
                    for a, b in zip(parts, parts[1:]))
+
+
+def test_street_wide_lost_points_add_up_to_the_street_gap(store):
+    """失分工单 for the whole scope (全街道): against the 街道's score, costliest first, each
+    case with its community; c6 (B社区) costs nothing (no callback: outside the rates)."""
+    lost = lists.lost_point_cases(store, q()).set_index("case_id")
+    assert list(lost.index) == ["c2", "c5", "c4"]
+    assert list(lost["community"]) == ["A社区", "A社区", "A社区"]
+    # 街道: response over 6 cases (c2 late, c5 never: 100 × 0.1 / 6 each), resolution and
+    # satisfaction over the 3 callbacks c1..c3 (c2 fails both: 100 × 0.5 / 3, 100 × 0.4 / 3);
+    # on time over the 4 due cases c1, c2, c4, c6 (c2 late, c4 open: 25 points each)
+    assert lost.loc["c2", "points"] == pytest.approx(10 / 6 + 50 / 3 + 40 / 3)
+    assert lost.loc["c5", "points"] == pytest.approx(10 / 6)
+    assert lost.loc["c4", "points"] == 0
+    assert lost.loc["c4", "on_time_points"] == pytest.approx(25)
+    assert lost.loc["c2", "on_time_points"] == pytest.approx(25)
+    score = m.compute(store, q(), by=()).kpis["cases.three_rate_score"]
+    assert lost["points"].sum() == pytest.approx(100 - score)
+    assert lost["points"].is_monotonic_decreasing
+
+
+def test_units_merge_into_larger_ones(store):
+    """Categories merged (e.g. to their first level) add their counts and recompute the
+    rates: merging every category gives the overall figures, merging none the categories'."""
+    from metrics.engine.rollup import merge_units
+
+    result = m.compute(store, q(), by=("category",))
+    whole = merge_units(m.DOMAIN, result, "category", lambda c: "全部", load_settings())
+    keys = ["cases.total", "cases.closure_rate", "cases.on_time_rate", "cases.response_rate",
+            "cases.three_rate_score", "cases.overdue_open"]
+    for key in keys:
+        assert whole["全部"][key] == pytest.approx(result.kpis[key]), key
+    same = merge_units(m.DOMAIN, result, "category", lambda c: c, load_settings())
+    for unit, figures in result.groups["category"].items():
+        for key in keys:
+            assert same[unit][key] == pytest.approx(figures[key]), (unit, key)
+    assert same["就业"]["cases.median_hours_to_close"] is None  # durations do not merge

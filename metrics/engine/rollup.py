@@ -171,3 +171,27 @@ def compute(engine: Engine, domain: Domain | Composite, q: Query,
     if overall is not None:
         result.kpis.update(overall.result())
     return result
+
+
+def merge_units(domain: Domain, result: Result, dim: str, key, settings) -> dict[str, Figures]:
+    """The figures of ``dim``'s units merged by ``key(unit)`` (e.g. a category's first
+    level): counts add up, rates are recomputed from the summed counts, backlogs add up.
+    Figures made of durations (percentiles) cannot be merged from the roll-up and are
+    null. Units in order of their merged name."""
+    names = domain.count_names
+    merged: dict[str, Counts] = {}
+    backlog: dict[str, int | None] = {}
+    backlog_keys = [k.key for k in registry.of_domain(domain.name) if k.kind == "backlog"]
+    for unit, counts in result.counts.get(dim, {}).items():
+        into = key(unit)
+        total = merged.setdefault(into, dict.fromkeys(names, 0))
+        for name in names:
+            total[name] += int(counts.get(name, 0))
+        figures_of_unit = result.groups.get(dim, {}).get(unit, {})
+        for k in backlog_keys[:1]:
+            if figures_of_unit.get(k) is not None:
+                backlog[into] = (backlog.get(into) or 0) + int(figures_of_unit[k])
+    out = {}
+    for unit in sorted(merged):
+        out[unit] = figures(domain, merged[unit], np.zeros(0), backlog.get(unit), settings)
+    return out

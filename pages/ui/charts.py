@@ -15,7 +15,8 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from metrics.engine.rollup import DURATION_BINS_H
-from metrics.formatting import fmt_kpi
+from metrics.formatting import fmt_kpi, month_label
+from metrics.period import Period
 from metrics.registry import REGISTRY
 from pages.ui.safe import label as text_label
 
@@ -62,6 +63,41 @@ def _layout(fig: go.Figure, theme: Theme, height: int, title: str | None = None)
     return fig
 
 
+# ------------------------------------------------------------------ month axes, in Chinese
+
+PARTIAL = "*"  # after a month the period covers only in part
+
+
+def month_labels(months, period: Period | None = None) -> list[str]:
+    """'2026-01' -> '2026年1月' for every month axis; a month the period covers only in
+    part (``period.partial_months``) carries a '*' (``partial_note`` says which days)."""
+    partial = period.partial_months() if period else {}
+    return [month_label(str(m)) + (PARTIAL if str(m) in partial else "") for m in months]
+
+
+def partial_note(months, period: Period | None) -> str | None:
+    """'带 * 号的月份不完整, …: 2025年11月(29–30日)、2026年11月(1–28日)', or None when
+    every month shown is whole (a lone '*' between spaces is no Markdown emphasis)."""
+    partial = period.partial_months() if period else {}
+    shown = [f"{month_label(m)}({a}–{b}日)" if a != b else f"{month_label(m)}({a}日)"
+             for m, (a, b) in partial.items() if m in {str(x) for x in months}]
+    return (f"带 {PARTIAL} 号的月份不完整, 只含统计期内的日子: " + "、".join(shown)
+            if shown else None)
+
+
+def by_month(df: pd.DataFrame, period: Period | None, x: str = "unit") -> pd.DataFrame:
+    """``df`` with its month column ``x`` ('YYYY-MM') as Chinese labels, for a chart."""
+    out = df.copy()
+    out[x] = month_labels(out[x], period)
+    return out
+
+
+def _month_axis(fig: go.Figure) -> None:
+    """Months as categories: each month one slot, one month alone drawn as one bar (a date
+    axis would stretch it over hours and label the ticks in English)."""
+    fig.update_xaxes(type="category")
+
+
 def volume_and_rate(df: pd.DataFrame, theme: Theme, *, x: str, bars: str, line: str,
                     target: float | None = None, height: int = 320) -> go.Figure:
     """Monthly volume (KPI ``bars``) as bars and a rate (KPI ``line``) as a line on a
@@ -79,6 +115,7 @@ def volume_and_rate(df: pd.DataFrame, theme: Theme, *, x: str, bars: str, line: 
                       yaxis2=dict(title=line_name, overlaying="y", side="right",
                                   tickformat=".0%", range=[0, 1.05], showgrid=False,
                                   tickvals=[0, 0.25, 0.5, 0.75, 1.0]))
+    _month_axis(fig)
     return _layout(fig, theme, height)
 
 
@@ -122,7 +159,9 @@ def share_bars(df: pd.DataFrame, theme: Theme, *, label: str, value: str,
     """Counts per category as horizontal bars (altair), largest first."""
     return (alt.Chart(df).mark_bar(color=theme.palette[0]).encode(
         x=alt.X(f"{value}:Q", title="件数"),
-        y=alt.Y(f"{label}:N", sort="-x", title=None),
+        # no label limit: long names (城乡建设-住房保障-…) cut at the same place would make
+        # two bars look identical
+        y=alt.Y(f"{label}:N", sort="-x", title=None, axis=alt.Axis(labelLimit=0)),
         tooltip=[alt.Tooltip(f"{label}:N", title="类别"), alt.Tooltip(f"{value}:Q", title="件数")],
     ).properties(height=height).configure(background=theme.background)
      .configure_axis(labelColor=theme.text, titleColor=theme.text, gridColor=theme.grid,
@@ -179,10 +218,10 @@ WEEKDAYS = ["周一", "周二", "周三", "周四", "周五", "周六", "周日"
 
 
 def trend_with_last_year(rows: list[dict], theme: Theme, *, key: str,
-                         height: int = 320) -> go.Figure:
+                         period: Period | None = None, height: int = 320) -> go.Figure:
     """KPI ``key`` by month (bars), the same month a year earlier (line) and the trailing
     12-month moving average (dashed), from ``metrics.trends.monthly_trend`` rows."""
-    months = [r["month"] for r in rows]
+    months = month_labels([r["month"] for r in rows], period)
     fig = go.Figure()
     fig.add_bar(x=months, y=[r["value"] for r in rows], name=f"本期{REGISTRY[key].label}",
                 marker_color=theme.palette[0], opacity=0.85)
@@ -191,7 +230,7 @@ def trend_with_last_year(rows: list[dict], theme: Theme, *, key: str,
     fig.add_scatter(x=months, y=[r["ma12"] for r in rows], name="12个月移动平均",
                     mode="lines", line=dict(color=theme.text, width=2, dash="dash"))
     fig.update_layout(legend=dict(orientation="h", y=1.12, x=0))
-    fig.update_xaxes(type="category")
+    _month_axis(fig)
     return _layout(fig, theme, height)
 
 
@@ -221,7 +260,7 @@ def monthly_counts(df: pd.DataFrame, theme: Theme, *, x: str, keys: list[str],
         fig.add_bar(x=df[x], y=df[key], name=REGISTRY[key].label,
                     marker_color=theme.palette[(i + 1) % len(theme.palette)])
     fig.update_layout(barmode="group")
-    fig.update_xaxes(type="category")
+    _month_axis(fig)
     fig.update_yaxes(title="次数 / 天数", rangemode="tozero")
     return _layout(fig, theme, height)
 
@@ -230,7 +269,8 @@ def attendance_calendar(days: pd.DataFrame, theme: Theme) -> alt.Chart:
     """One cadre's days: a row per month, a column per day of the month, each cell coloured
     by its status (``month``, ``dom``, ``status``, ``date``, ``check_in``, ``check_out``,
     ``holiday`` columns); the legend names every status."""
-    months = sorted(days["month"].unique())
+    months = month_labels(sorted(set(days["month"])))  # in time order, not as text
+    days = days.assign(month=month_labels(days["month"]))
     return (alt.Chart(days).mark_rect(stroke="#ffffff", strokeWidth=1.5).encode(
         x=alt.X("dom:O", title="日", axis=alt.Axis(labelAngle=0)),
         y=alt.Y("month:O", title=None, sort=months),

@@ -7,6 +7,7 @@ import importlib
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
+from pathlib import Path
 
 import pandas as pd
 import streamlit as st
@@ -260,8 +261,13 @@ def group_frame(result: Result, dim: str) -> pd.DataFrame:
                          for unit, figures in result.groups.get(dim, {}).items()])
 
 
+PRINT_CSS = Path(__file__).with_name("print.css")
+
+
 def page_header(title: str, f: Filters, subtitle: str | None = None) -> None:
-    """Title plus the line every page carries: period, scope and 数据截至."""
+    """Title plus the line every page carries: period, scope and 数据截至; and the print
+    style (A4, no sidebar or toolbar, cards and tables whole: ``print.css``)."""
+    st.html(PRINT_CSS)
     st.title(title)
     scope = "、".join(md(c) for c in f.scope) if f.scope else "全部社区"
     st.caption(f"统计期 {f.period.label()} · 范围 {scope} · 数据截至 {f.as_of:%Y-%m-%d %H:%M}"
@@ -282,9 +288,14 @@ def target_badge(key: str, value) -> str:
 def kpi_card(key: str, current: dict, prev: dict | None, year_ago: dict | None,
              trend: list | None = None) -> None:
     """A bordered metric: met / missed target as a badge in its title, value, 环比 delta
-    and 同比 (the target's value is in the description and the tooltip).
+    and 同比 (the target's value is in the description and the tooltip), and the monthly
+    trend as a sparkline.
 
-    Point-in-time figures (judged at as_of, not per period) get no period comparison.
+    Streamlit draws the sparkline and the delta in one colour. A KPI with a target takes
+    it from the target: green when met, red when missed (the badge says so in words);
+    one without a target from the 环比 direction (green = better, red = worse). The arrow
+    always gives the direction of change. Point-in-time figures (judged at as_of, not per
+    period) get no period comparison.
     """
     kpi = REGISTRY[key]
     value = current.get(key)
@@ -304,6 +315,9 @@ def kpi_card(key: str, current: dict, prev: dict | None, year_ago: dict | None,
             arrow = "up" if mom > 0 else "down"
             if kpi.higher_is_better is not None:
                 colour = "green" if (mom > 0) == kpi.higher_is_better else "red"
+    met = meets_target(key, value, settings())
+    if met is not None:  # the sparkline (and delta) follow the target: met or missed
+        colour = "green" if met else "red"
     st.metric(kpi.label + target_badge(key, value), fmt_kpi(key, value), delta=delta,
               delta_arrow=arrow, delta_color=colour, help=help_text, border=True,
               chart_data=trend or None, chart_type="line",

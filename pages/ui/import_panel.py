@@ -46,7 +46,9 @@ from data.ingest.parsing import encoding_label
 from data.ingest.templates import template_file_name, template_xlsx
 from data.quality import run_checks
 from data.store import clock
+from pages.ui.export import CSV, XLSX, download
 from pages.ui.safe import md
+from pages.ui.tables import table as show_table
 
 FORMAT_LABEL = {"csv": "CSV", "xlsx": "Excel（XLSX）", "xls": "Excel 97-2003（XLS）"}
 IGNORE_LABEL = "忽略此列"
@@ -185,10 +187,9 @@ def _render_import_panel(engine) -> None:
     st.caption("支持 CSV（UTF-8 / GBK 自动识别）、XLSX、XLS。上传后逐列确认每个表头对应的字段，"
                "预览无误再导入。身份证号导入时加密，电话号码不保存。")
     table = st.selectbox("导入到哪张表", list(TABLES), format_func=_table_label, key="imp_table")
-    st.download_button(f"下载「{TABLES[table].zh}」导入模板（Excel）", template_xlsx(table),
-                       template_file_name(table),
-                       "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-                       key="imp_template")
+    download(f"下载「{TABLES[table].zh}」导入模板（Excel）", lambda: template_xlsx(table),
+             template_file_name(table), XLSX, "imp_template",
+             what=f"{TABLES[table].zh}导入模板", icon=None)
     upload = st.file_uploader("选择数据文件", type=["csv", "txt", "xlsx", "xlsm", "xls"],
                               key="imp_file")
     with st.expander("更多选项：导出时间、导入人、严格模式、映射文件"):
@@ -414,10 +415,11 @@ def _render_preview(pv: Preview) -> bool:
     c3.metric("将被拒绝", f"{rejected:,}")
     if pv.stored is not None:
         st.caption(f"前 {len(pv.stored)} 行（按导入后的样子；“问题”列说明该行为何会被拒绝）")
-        st.dataframe(pv.stored, hide_index=True, width="stretch", key="imp_stored")
+        show_table(pv.stored, "imp_stored", title="导入预览", f=None, excel=False)
     if pv.rejects:
         with st.expander(f"将被拒绝的行：{rejected:,} 行（明细）"):
-            st.dataframe(_rejects_frame(pv.rejects), hide_index=True, width="stretch")
+            show_table(_rejects_frame(pv.rejects), "imp_preview_rejects", title="将被拒绝的行",
+                       f=None, excel=False)
     for line in pv.report_lines():
         if not line.startswith(("社区表中没有", "网格表中没有", "干部表中没有")):
             st.caption(md(line))
@@ -477,20 +479,22 @@ def _show_result(result: ImportResult) -> None:
         st.warning(md(w))
     if result.rejects:
         st.markdown(f"**无效数据明细**（{len(result.rejects)} 条问题，涉及 {result.rejected} 行）")
-        st.dataframe(_rejects_frame(result.rejects), hide_index=True, width="stretch")
+        show_table(_rejects_frame(result.rejects), "imp_result_rejects", title="无效数据明细",
+                   f=None, excel=False)
         base = re.sub(r"\.[^.]*$", "", result.file_name or "import") + "_拒绝行"
         c1, c2 = st.columns(2)
-        c1.download_button("下载拒绝行（CSV）", rejects_to_csv(result.rejects), f"{base}.csv",
-                           "text/csv", key="imp_rejects_csv")
-        c2.download_button("下载拒绝行（Excel）", rejects_to_xlsx(result.rejects), f"{base}.xlsx",
-                           "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-                           key="imp_rejects_xlsx")
+        with c1:
+            download("下载拒绝行（CSV）", rejects_to_csv(result.rejects), f"{base}.csv", CSV,
+                     "imp_rejects_csv", what=f"{result.file_name} 拒绝行", icon=None)
+        with c2:
+            download("下载拒绝行（Excel）", rejects_to_xlsx(result.rejects), f"{base}.xlsx", XLSX,
+                     "imp_rejects_xlsx", what=f"{result.file_name} 拒绝行", icon=None)
 
 
 # ---------------------------------------------------------------------------------------
 # Data quality
 
-def render_quality_panel(engine) -> None:
+def render_quality_panel(engine, f=None) -> None:
     """Each data-quality check with its count and an expander listing the offending rows."""
     st.subheader("数据质量检查")
     st.caption("以下问题数据已按原样保存（它们是源系统中的事实，应在源系统中更正）；"
@@ -500,6 +504,7 @@ def render_quality_panel(engine) -> None:
     except Exception as exc:  # noqa: BLE001
         st.error(f"数据质量检查失败：{md(type(exc).__name__)}")
         return
+    filters = f
     total = sum(f.count for f in findings)
     st.metric("发现问题（处）", total)
     for f in findings:
@@ -515,4 +520,5 @@ def render_quality_panel(engine) -> None:
             else:
                 if f.count > len(f.rows):
                     st.caption(f"共 {f.count} 处，仅显示前 {len(f.rows)} 处。")
-                st.dataframe(f.rows, hide_index=True, width="stretch", key=f"imp_q_{f.check.key}")
+                show_table(f.rows, f"imp_q_{f.check.key}", title=f"数据质量-{f.check.title}",
+                           f=filters, excel=filters is not None)

@@ -21,6 +21,7 @@ from data.store.office import (
     set_office_name,
 )
 from pages.ui.safe import md
+from pages.ui.tables import table as show_table
 
 DONE_KEY = "office_done"   # the success line shown after the rerun that follows a change
 
@@ -82,9 +83,8 @@ def render_demo_removal(engine) -> None:
             return
         st.caption(f"数据库中有 {total:,} 行演示数据（首次启动时生成的示例）。删除后，导入的"
                    "数据（包括导入时更新过的演示记录）保持不变，演示数据也不会再自动生成。")
-        st.dataframe(_counts_frame(counts, "演示数据行数"), hide_index=True, key="office_demo_counts",
-                     height="content",
-                     column_config={"演示数据行数": st.column_config.NumberColumn(format="localized")})
+        show_table(_counts_frame(counts, "演示数据行数"), "office_demo_counts", title="演示数据",
+                   f=None, excel=False, formats={"演示数据行数": "count"}, height="content")
         confirmed = st.checkbox(f"我确认删除全部 {total:,} 行演示数据（删除后不能恢复）",
                                 key="office_demo_confirm")
         if not st.button("删除演示数据", type="primary", disabled=not confirmed,
