@@ -20,7 +20,7 @@ from metrics.period import preset_period
 from metrics.engine import Result
 from metrics.registry import REGISTRY, target
 from pages.ui import charts
-from pages.ui.common import Filters, cases_for, engine, group_frame, settings, store_as_of
+from pages.ui.common import Filters, cases_for, engine, group_frame, settings, store_state
 from pages.ui.safe import md
 
 THEME = charts.DARK
@@ -47,8 +47,8 @@ def slide_at(epoch_seconds: float, n_slides: int, rotate_seconds: int) -> int:
 
 
 def _filters() -> Filters:
-    as_of = store_as_of(resolve_url())
-    return Filters(preset_period("本年", as_of.date()), "本年", (), as_of)
+    as_of, version = store_state(resolve_url())
+    return Filters(preset_period("本年", as_of.date()), "本年", (), as_of, version=version)
 
 
 def slide_overview(result: Result) -> None:

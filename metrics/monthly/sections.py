@@ -50,9 +50,15 @@ class Context:
         """``month``, ``prev`` (环比: the month before, same days) or ``year`` (同比)."""
         p = self.period
         if which == "prev":
+            # the month before: whole, or its first days while this month runs
             start = date(p.start.year - (p.start.month == 1), (p.start.month - 2) % 12 + 1, 1)
-            end = min(month_end(start.year, start.month), start.replace(day=1) + (p.end - p.start))
+            last = month_end(start.year, start.month)
+            full = p.end == month_end(p.start.year, p.start.month)
+            end = last if full else min(last, start.replace(day=p.end.day))
             return self.query.with_period(Period(start, end))
+        if which == "year" and p.end == month_end(p.start.year, p.start.month):
+            start = shift_years(p.start, -1)   # the whole month (29 Feb's year included)
+            return self.query.with_period(Period(start, month_end(start.year, start.month)))
         if which == "year":
             return self.query.with_period(Period(shift_years(p.start, -1),
                                                  shift_years(p.end, -1)))
@@ -109,8 +115,17 @@ def _unit_table(ctx: Context, domain: str, keys: list[str], title: str,
     """One row per community with the month's figures of ``keys``."""
     groups = ctx.result(domain, by=("community",)).groups.get("community", {})
     columns = [first, *[REGISTRY[k].label for k in keys]]
-    rows = [[unit, *[figures.get(k) for k in keys]] for unit, figures in groups.items()]
+    rows = [[unit, *[groups[unit].get(k) for k in keys]] for unit in sorted(groups)]
     return Table(title, columns, rows, {REGISTRY[k].label: REGISTRY[k].fmt for k in keys})
+
+
+def _plain(value):
+    """A value from a pandas frame as the model keeps it: NaN -> None, numpy -> Python."""
+    if hasattr(value, "item") and not isinstance(value, str):
+        value = value.item()
+    if isinstance(value, float) and value != value:
+        return None
+    return value
 
 
 def _sentences(figures: list[Figure]) -> list[str]:
@@ -130,6 +145,9 @@ def cases_section(ctx: Context) -> Section | None:
     section = Section("cases", "诉求办理", ctx.figures("cases", CASES_FIGURES))
     by_unit = ctx.result("cases", by=("community",))
     table = case_lists.league_table(by_unit, "community", s)
+    if not table.empty:  # the unranked in name order (databases sort names differently)
+        table = table.assign(_order=table["rank"].fillna(10**9).astype(float)).sort_values(
+            ["_order", "unit"], kind="stable").drop(columns="_order").reset_index(drop=True)
     rank_by = case_lists.RANK_BY
     ranked = table[table["ranked"]] if not table.empty else table
     if not ranked.empty:
@@ -145,8 +163,8 @@ def cases_section(ctx: Context) -> Section | None:
     keys = [rank_by, "cases.total", "cases.closure_rate", "cases.on_time_rate",
             "cases.satisfaction_rate"]
     if not table.empty:
-        rows = [[None if r["rank"] is None or r["rank"] != r["rank"] else int(r["rank"]),
-                 r["unit"], *[r[k] for k in keys], r["note"] or ""]
+        rows = [[None if _plain(r["rank"]) is None else int(r["rank"]),
+                 r["unit"], *[_plain(r[k]) for k in keys], r["note"] or ""]
                 for r in table.to_dict("records")]
         section.tables.append(Table(
             "社区排名（按三率综合得分）", ["排名", "社区", *[REGISTRY[k].label for k in keys], "说明"],
@@ -158,8 +176,9 @@ def cases_section(ctx: Context) -> Section | None:
     lost_rows = []
     if not ranked.empty:
         for r in ranked.to_dict("records"):
-            parts = [None if r[p] is None else 100 * w * (1 - r[p]) for p, w in weights.items()]
-            lost_rows.append([r["unit"], r[rank_by],
+            parts = [None if _plain(r[p]) is None else 100 * w * (1 - r[p])
+                     for p, w in weights.items()]
+            lost_rows.append([r["unit"], _plain(r[rank_by]),
                               None if None in parts else sum(parts), *parts])
         lost_rows.sort(key=lambda row: -(row[2] or 0))
     section.tables.append(Table(
@@ -203,7 +222,7 @@ def incidents_section(ctx: Context) -> Section | None:
             "incidents.per_10k"]
     section = Section("incidents", "治安警情", ctx.figures("incidents", keys))
     cats = ctx.result("incidents", by=("category",)).groups.get("category", {})
-    ordered = sorted(cats.items(), key=lambda kv: -(kv[1]["incidents.total"] or 0))
+    ordered = sorted(cats.items(), key=lambda kv: (-(kv[1]["incidents.total"] or 0), kv[0]))
     if ordered:
         section.charts.append(Chart("各类警情起数", "bar", [k for k, _ in ordered],
                                     [v["incidents.total"] for _, v in ordered], "count",
