@@ -6,6 +6,7 @@ import streamlit as st
 
 from datetime import timedelta
 
+from data.store.db import resolve_url
 from metrics import case_lists as lists
 from metrics import petitions
 from metrics.alerts import backlog_alert, collective_alerts, compstat_alerts, target_misses
@@ -14,6 +15,7 @@ from metrics.registry import target
 from pages.ui import charts
 from pages.ui.common import (Filters, cached, cases_for, group_frame, kpi_row, page_header,
                              result_for, settings, sidebar_filters)
+from pages.ui.report_menu import report_menu
 from pages.ui.safe import md
 
 THEME = charts.LIGHT
@@ -31,6 +33,7 @@ def recent_week(f: Filters) -> Period:
 def main() -> None:
     f = sidebar_filters()
     page_header("领导驾驶舱", f)
+    report_menu(f, resolve_url())
     result = cases_for(f, by=("community", "month"))
     prev = cases_for(f, f.period.previous(), by=())
     year_ago = cases_for(f, f.period.year_earlier(), by=())

@@ -1,6 +1,6 @@
 """月度报告: `cli.py report` writes DOCX and PDF for a demo month whose figures are those of
-`cli.py kpi` for the same month (环比: the month before, 同比: a year earlier; appraisal
-judged at the month's end, as on 考核评议); the report's model is the same on SQLite,
+`cli.py kpi` for the same month (环比 and 同比 as KPI.md and the pages: the 30 days before
+November 2019 are 2 to 31 October; appraisal judged at the month's end, as on 考核评议); the report's model is the same on SQLite,
 PostgreSQL and MariaDB; the PDF embeds its Chinese font; errors are one Chinese line."""
 from __future__ import annotations
 
@@ -19,7 +19,7 @@ from metrics.registry import REGISTRY
 from tests.demo_store import UNTIL
 
 MONTH = "2019-11"
-PERIODS = {"month": ("2019-11-01", "2019-11-30"), "prev": ("2019-10-01", "2019-10-31"),
+PERIODS = {"month": ("2019-11-01", "2019-11-30"), "prev": ("2019-10-02", "2019-10-31"),
            "year": ("2018-11-01", "2018-11-30")}
 
 
@@ -71,11 +71,13 @@ def expected(demo_url):
             assert cli.main(["kpi", "--db", demo_url, "--start", start, "--end", end]) == 0
         got[which] = json.loads(buf.getvalue())["kpis"]
     # appraisal: judged at the end of each month (the 考核评议 page's moment)
-    for which, as_of in (("month", "2019-11-30T23:59:59"), ("prev", "2019-10-31T23:59:59"),
-                         ("year", "2018-11-30T23:59:59")):
+    # (its 环比 is the month before: the appraisal is monthly)
+    for which, start, end in (("month", "2019-11-01", "2019-11-30"),
+                              ("prev", "2019-10-01", "2019-10-31"),
+                              ("year", "2018-11-01", "2018-11-30")):
+        as_of = f"{end}T23:59:59"
         buf = io.StringIO()
         with contextlib.redirect_stdout(buf):
-            start, end = PERIODS[which]
             assert cli.main(["kpi", "--db", demo_url, "--start", start, "--end", end,
                              "--only", "appraisal", "--as-of", as_of]) == 0
         got[which]["appraisal.mean_score"] = json.loads(buf.getvalue())["kpis"][
@@ -113,7 +115,7 @@ def test_docx_figures_are_the_cli_figures(files, expected):
     want = figure_rows(expected)
     assert {label: shown.get(label) for label in want} == want
     # a hand check of one line: the demo's November 2019
-    assert shown["受理量"] == ["41", "+7.9%", "+36.7%"]   # 41 vs 38 and 30 cases (SQL count)
+    assert shown["受理量"] == ["41", "+13.9%", "+36.7%"]   # 41 vs 36 and 30 cases (SQL count)
     assert shown["办结率"][0] == "95.1%"
     text = "\n".join(p.text for p in doc.paragraphs)
     assert "南城街道2019年11月社区治理月度报告" in text

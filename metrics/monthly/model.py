@@ -140,7 +140,8 @@ class Report:
                  f"范围 {self.scope_text}",
                  f"数据截至 {self.as_of:%Y-%m-%d %H:%M}（北京时间）",
                  f"生成于 {self.generated_at:%Y-%m-%d %H:%M}（北京时间）",
-                 "环比：与上月同期相比；同比：与上年同月相比。比率的变化以百分点计，件数的变化以百分比计。"]
+                 f"环比：与紧邻的等长期间（{self.period.previous().label()}）相比；同比：与上年同期相比"
+                 "（与页面口径一致）。比率的变化以百分点计，其余以百分比计。"]
         return lines
 
     def highlights(self) -> list[str]:

@@ -47,21 +47,13 @@ class Context:
         return self.query.period
 
     def query_for(self, which: str) -> Query:
-        """``month``, ``prev`` (环比: the month before, same days) or ``year`` (同比)."""
+        """``month``, ``prev`` (环比), ``year`` (同比) or ``trend`` (the 12 months to the
+        month's end); 环比 and 同比 are KPI.md's, as on the pages and cards."""
         p = self.period
-        if which == "prev":
-            # the month before: whole, or its first days while this month runs
-            start = date(p.start.year - (p.start.month == 1), (p.start.month - 2) % 12 + 1, 1)
-            last = month_end(start.year, start.month)
-            full = p.end == month_end(p.start.year, p.start.month)
-            end = last if full else min(last, start.replace(day=p.end.day))
-            return self.query.with_period(Period(start, end))
-        if which == "year" and p.end == month_end(p.start.year, p.start.month):
-            start = shift_years(p.start, -1)   # the whole month (29 Feb's year included)
-            return self.query.with_period(Period(start, month_end(start.year, start.month)))
-        if which == "year":
-            return self.query.with_period(Period(shift_years(p.start, -1),
-                                                 shift_years(p.end, -1)))
+        if which == "prev":   # 环比 as KPI.md and every page: equal length, just before
+            return self.query.with_period(p.previous())
+        if which == "year":   # 同比: the same dates a year earlier
+            return self.query.with_period(p.year_earlier())
         if which == "trend":
             index = p.start.year * 12 + p.start.month - 1 - (TREND_MONTHS - 1)
             return self.query.with_period(Period(date(index // 12, index % 12 + 1, 1), p.end))
