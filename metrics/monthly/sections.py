@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date
 
 from sqlalchemy import Engine, literal, select
 
@@ -19,10 +19,9 @@ from metrics.compare import changes
 from metrics.context import Query
 from metrics.domains import DOMAINS
 from metrics.engine import Composite, Result, compute
-from metrics.formatting import fmt_kpi
 from metrics.monthly.model import Chart, Figure, Section, Table
 from metrics.monthly.text import movement, target_miss_sentence
-from metrics.period import Period, month_end, shift_years
+from metrics.period import Period
 from metrics.registry import REGISTRY, meets_target, target
 
 TREND_MONTHS = 12
