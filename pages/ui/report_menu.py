@@ -8,6 +8,7 @@ import streamlit as st
 from metrics.monthly import MIME, build_report, file_name, render
 from metrics.monthly.fonts import FontMissing, cjk_fonts
 from pages.ui.common import CACHE_TTL, Filters, engine, settings
+from pages.ui.safe import md
 
 MONTHS = 24
 
@@ -32,7 +33,7 @@ def report_menu(f: Filters, url: str) -> None:
         month = st.selectbox("月份", options, key="report_month",
                              index=options.index(wanted) if wanted in options else 0,
                              format_func=lambda m: f"{int(m[:4])}年{int(m[5:])}月")
-        st.caption("范围 " + ("、".join(f.scope) if f.scope else "全部社区")
+        st.caption("范围 " + ("、".join(md(c) for c in f.scope) if f.scope else "全部社区")
                    + f" · 数据截至 {f.as_of:%Y-%m-%d %H:%M}")
         try:
             cjk_fonts()
@@ -49,7 +50,7 @@ def report_menu(f: Filters, url: str) -> None:
                     disabled=fmt == "pdf" and font_problem is not None,
                     help=font_problem if fmt == "pdf" else None)
         if font_problem:
-            st.caption(font_problem)
+            st.caption(md(font_problem))
 
 
 __all__ = ["report_menu", "file_name"]
