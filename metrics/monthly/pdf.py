@@ -54,7 +54,9 @@ def _heading(pdf, text: str, size: float) -> None:
 def _note(pdf, text: str) -> None:
     pdf.set_font(FAMILY, "", 8.5)
     pdf.set_text_color(*GREY)
-    pdf.multi_cell(0, 4.5, text, new_x="LMARGIN", new_y="NEXT")
+    from fpdf.enums import WrapMode
+
+    pdf.multi_cell(0, 4.5, text, new_x="LMARGIN", new_y="NEXT", wrapmode=WrapMode.CHAR)
     pdf.set_text_color(0, 0, 0)
     pdf.set_font(FAMILY, "", 10)
 
