@@ -14,6 +14,7 @@
     python cli.py db current [--db URL]     show the store's schema version
     python cli.py appraisal publish --month YYYY-MM [--force] [--db URL]   freeze a month's 干部考核
     python cli.py appraisal export --month YYYY-MM --out FILE.xlsx [--db URL]
+    python cli.py report --month YYYY-MM [--community NAME ...] --out FILE.docx|FILE.pdf [--db URL]
 
 Dates (``--start``, ``--end``, ``--as-of``, ``demo --until``) must lie in 1900-01-01 ..
 2100-12-31; an ``--as-of`` with a UTC offset is converted to Asia/Shanghai wall time.
@@ -526,6 +527,35 @@ def cmd_appraisal(args) -> int:
     return 0
 
 
+def cmd_report(args) -> int:
+    """``report``: the month's 月度报告 as Word or PDF (metrics.monthly): the same figures
+    as the pages and ``kpi`` for that month, judged at the store's 数据截至."""
+    from metrics.monthly import FORMATS, ReportError, build_report, render
+    from metrics.monthly.fonts import FontMissing
+
+    fmt = Path(args.out).suffix.lower().lstrip(".")
+    if fmt not in FORMATS:
+        raise CliError(f"参数错误 (bad arguments): --out 应以 .docx 或 .pdf 结尾: {args.out}")
+    engine = _engine(args)
+    _require_current(engine)
+    if not has_data(engine):
+        raise CliError("数据库中没有数据, 请先运行 python cli.py demo (store is empty)")
+    scope = tuple(dict.fromkeys(args.community or ()))
+    _check_communities(engine, scope)
+    try:
+        report = build_report(engine, args.month, scope, as_of=args.as_of)
+        data = render(report, fmt)
+    except (ReportError, FontMissing) as exc:
+        raise CliError(str(exc)) from None
+    try:
+        Path(args.out).write_bytes(data)
+    except OSError as exc:
+        raise CliError(f"无法写入 {args.out}: {exc.strerror or exc}") from None
+    print(f"已生成 {report.title}（{fmt.upper()}，{len(report.sections)} 个部分，"
+          f"数据截至 {report.as_of:%Y-%m-%d %H:%M}）: {args.out}")
+    return 0
+
+
 def add_import_parser(subparsers) -> argparse.ArgumentParser:
     p = subparsers.add_parser(
         "import", help="导入 CSV/XLSX/XLS 文件到数据表",
@@ -714,6 +744,16 @@ def build_parser() -> argparse.ArgumentParser:
                            help="publish: 重新发布已发布的月份(替换原快照)")
     appraisal.add_argument("--db", help="database URL (default: ZHILI_DB_URL, secrets, SQLite)")
     appraisal.set_defaults(func=cmd_appraisal)
+
+    report = sub.add_parser("report", help="月度报告 Word/PDF (the monthly report)")
+    report.add_argument("--month", type=_month, required=True, metavar="YYYY-MM")
+    report.add_argument("--out", required=True, metavar="FILE.docx|FILE.pdf",
+                        help="输出文件：.docx（Word）或 .pdf")
+    report.add_argument("--community", nargs="+", metavar="NAME", help="只含这些社区")
+    report.add_argument("--as-of", type=_datetime, dest="as_of",
+                        help="判断时点（默认：数据截至）")
+    report.add_argument("--db", help="database URL (default: ZHILI_DB_URL, secrets, SQLite)")
+    report.set_defaults(func=cmd_report)
     return parser
 
 

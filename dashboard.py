@@ -8,13 +8,18 @@ it on its own (AppTest, or a first visit by direct link).
 """
 from __future__ import annotations
 
+from pathlib import Path
+
 import streamlit as st
 
 from data.store.db import get_engine, resolve_url
 from data.store.office import initialised, office_name
 from pages.ui.safe import md
 
-st.set_page_config(page_title="智理 · 社区治理指标", page_icon=":material/monitoring:",
+# The favicon is a file served by the app: a ":material/…" icon would be fetched from an
+# outside font host, which a government intranet blocks (tests/test_offline.py).
+FAVICON = str(Path(__file__).resolve().parent / "static" / "favicon.png")
+st.set_page_config(page_title="智理 · 社区治理指标", page_icon=FAVICON,
                    layout="wide", initial_sidebar_state="expanded")
 
 

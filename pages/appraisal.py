@@ -47,14 +47,14 @@ def previous_month(month: str) -> str:
 
 
 @st.cache_data(ttl=CACHE_TTL, max_entries=16, show_spinner="正在计算考核结果…")
-def load_view(url: str, month: str, store_as_of: datetime) -> MonthView:
+def load_view(url: str, month: str, store_as_of: datetime, version: tuple = ()) -> MonthView:
     return month_view(engine(), month, settings())
 
 
 @st.cache_data(ttl=CACHE_TTL, max_entries=8, show_spinner=False)
 def load_workbook(url: str, month: str, store_as_of: datetime,
-                  published_at: datetime | None) -> bytes:
-    return workbook(load_view(url, month, store_as_of))
+                  published_at: datetime | None, version: tuple = ()) -> bytes:
+    return workbook(load_view(url, month, store_as_of, version))
 
 
 def in_scope(view: MonthView, scope: tuple[str, ...]) -> list[dict]:
@@ -91,7 +91,8 @@ TABLE_HELPS = {"得分": REGISTRY["appraisal.score"].definition,
                "实时得分": "按当前数据、发布时的考核时点与设置重新计算的得分"}
 
 
-def render_status(view: MonthView, month: str, url: str, store_as_of: datetime) -> None:
+def render_status(view: MonthView, month: str, url: str, store_as_of: datetime,
+                  version: tuple = ()) -> None:
     with st.container(border=True, horizontal=True, vertical_alignment="center"):
         if view.published:
             st.markdown(f":green-badge[:material/lock: 已发布] 发布于 "
@@ -115,7 +116,7 @@ def render_status(view: MonthView, month: str, url: str, store_as_of: datetime) 
                 st.toast(f"已发布 {month} 考核结果")
                 st.rerun()
         download("导出Excel(考核结果)", load_workbook(url, month, store_as_of,
-                                                   view.published_at),
+                                                   view.published_at, version),
                  file_name(view), XLSX, "appraisal_download", what=f"考核评议 {month} 考核结果")
 
 
@@ -183,7 +184,8 @@ def _basis(key: str, p: dict) -> str:
 
 
 @st.cache_data(ttl=CACHE_TTL, max_entries=32, show_spinner="正在读取明细…")
-def behind(url: str, month: str, as_of: datetime, cadre_id: str) -> dict[str, pd.DataFrame]:
+def behind(url: str, month: str, as_of: datetime, cadre_id: str,
+           version: tuple = ()) -> dict[str, pd.DataFrame]:
     """The days and cases behind a cadre's points in the month (current data)."""
     q = appraisal.month_query(engine(), month, settings(), as_of=as_of)
     days = attendance.cadre_days(engine(), q, cadre_id)
@@ -200,7 +202,7 @@ def behind(url: str, month: str, as_of: datetime, cadre_id: str) -> dict[str, pd
 
 
 def render_behind(cadre_id: str, view: MonthView, month: str, f, name: str) -> None:
-    data = behind(resolve_url(), month, view.as_of, cadre_id)
+    data = behind(resolve_url(), month, view.as_of, cadre_id, f.version)
     if view.published:
         st.caption("以下明细按当前数据列出(考核时点同发布时); 得分以发布时的快照为准。")
     tabs = st.tabs(["考勤异常", "未写日志", "承办工单"])
@@ -233,8 +235,8 @@ def main() -> None:
     months = month_options(f.as_of.date())
     month = st.selectbox("考核月份", months, index=1, key="appraisal_month",
                          help="默认为上月(最近一个已结束的月份)。")
-    view = load_view(url, month, f.as_of)
-    render_status(view, month, url, f.as_of)
+    view = load_view(url, month, f.as_of, f.version)
+    render_status(view, month, url, f.as_of, f.version)
     rows = in_scope(view, f.scope)
     if empty_state(pd.DataFrame(rows), "该月没有参加考核的干部"):
         return
@@ -245,7 +247,7 @@ def main() -> None:
                    "不同, 见下表“实时得分”列; 页面与导出仍以发布时的快照为准。",
                    icon=":material/history:")
     render_cards(rows)
-    prev_view = load_view(url, previous_month(month), f.as_of)
+    prev_view = load_view(url, previous_month(month), f.as_of, f.version)
     prev = {r["cadre_id"]: r["score"] for r in prev_view.rows}
     with st.container(border=True):
         st.subheader("各岗位考核结果", help=REGISTRY["appraisal.rank"].definition)

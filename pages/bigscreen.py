@@ -28,7 +28,7 @@ from metrics.registry import REGISTRY, target
 from metrics.slides import ALERT, SLIDES
 from pages.ui import charts
 from pages.ui import screen as ui
-from pages.ui.common import engine, settings, store_as_of
+from pages.ui.common import engine, settings, store_state
 from pages.ui.maps import community_map
 
 ROW = 452           # a half-height panel (two rows fill the slide area)
@@ -40,8 +40,9 @@ WINDOW_NAMES = {"wtd": "本周累计", "d28": "近28天", "ytd": "本年累计"}
 
 @st.cache_data(ttl=settings().get_path("bigscreen.refresh_seconds"), max_entries=2,
                show_spinner=False)
-def load_model(url: str, as_of: datetime) -> dict:
-    """The screen's figures: one computation for every open screen per 数据截至 and TTL."""
+def load_model(url: str, as_of: datetime, version: tuple) -> dict:
+    """The screen's figures: one computation for every open screen per store version (an
+    import shows at the next slide) and at most ``bigscreen.refresh_seconds`` old."""
     return screen.model(engine(), as_of, settings())
 
 
@@ -393,7 +394,7 @@ def main() -> None:
     st.html(ui.SCRIPT, unsafe_allow_javascript=True)
     override, pinned, note = read_params()
     url = resolve_url()
-    m = load_model(url, store_as_of(url))
+    m = load_model(url, *store_state(url))
     items = screen.alerts(m, settings())
     state = st.session_state.setdefault("bigscreen", {})
     if pinned:

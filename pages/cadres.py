@@ -110,7 +110,7 @@ def render_trend(att, f) -> None:
 
 @st.cache_data(ttl=CACHE_TTL, max_entries=32, show_spinner="正在读取考勤…")
 def cadre_days(url: str, start: date, end: date, scope: tuple[str, ...], as_of: datetime,
-               cadre_id: str) -> pd.DataFrame:
+               cadre_id: str, version: tuple = ()) -> pd.DataFrame:
     q = Query(Period(start, end), scope, as_of, settings())
     return pd.DataFrame([{
         "date": f"{d.day:%Y-%m-%d}", "month": f"{d.day:%Y-%m}", "dom": d.day.day,
@@ -139,7 +139,7 @@ def render_calendar(f, people: pd.DataFrame) -> None:
         ids = people["cadre_id"].tolist()
         chosen = st.selectbox("干部", ids, format_func=_person(people), key="cadres_person")
         days = cadre_days(resolve_url(), f.period.start, f.period.end, f.scope, f.as_of,
-                          chosen)
+                          chosen, f.version)
         if empty_state(days):
             return
         st.altair_chart(charts.attendance_calendar(days, THEME), key="cadres_calendar")

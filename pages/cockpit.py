@@ -7,6 +7,7 @@ import streamlit as st
 
 from datetime import timedelta
 
+from data.store.db import resolve_url
 from metrics import case_lists as lists
 from metrics import petitions
 from metrics.alerts import backlog_alert, collective_alerts, compstat_alerts, target_misses
@@ -16,6 +17,7 @@ from pages.ui import charts
 from pages.ui.common import (Filters, cached, cases_for, group_frame, kpi_row, page_header,
                              result_for, settings, sidebar_filters)
 from pages.ui.export import excel_button
+from pages.ui.report_menu import report_menu
 from pages.ui.safe import md
 
 THEME = charts.LIGHT
@@ -44,6 +46,7 @@ def ranking_frame(table: pd.DataFrame) -> pd.DataFrame:
 def main() -> None:
     f = sidebar_filters()
     page_header("领导驾驶舱", f)
+    report_menu(f, resolve_url())
     result = cases_for(f, by=("community", "month"))
     prev = cases_for(f, f.period.previous(), by=())
     year_ago = cases_for(f, f.period.year_earlier(), by=())

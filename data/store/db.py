@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import tomllib
+from dataclasses import dataclass
 from datetime import datetime
 from functools import lru_cache
 from pathlib import Path
@@ -150,25 +151,57 @@ def has_data(engine: Engine) -> bool:
 
 
 def tables_as_of(engine: Engine) -> dict[str, datetime]:
-    """Each table's data time: the newest export time of its imports, or import time where
-    none was given (the 数据截至 of that table alone)."""
+    """Each table's data time, as 数据截至 is the store's (``store_version``): its latest
+    import's export time, or import time where none was given."""
     if not inspect(engine).has_table("import_log"):
         return {}
-    stamp = func.max(func.coalesce(import_log.c.exported_at, import_log.c.imported_at))
+    latest = (select(import_log.c.table_name, func.max(import_log.c.id).label("id"))
+              .group_by(import_log.c.table_name).subquery())
+    stamp = func.coalesce(import_log.c.exported_at, import_log.c.imported_at)
     with engine.connect() as conn:
         rows = conn.execute(select(import_log.c.table_name, stamp)
-                            .group_by(import_log.c.table_name)).all()
+                            .join(latest, import_log.c.id == latest.c.id)).all()
     return {name: datetime.fromisoformat(v) if isinstance(v, str) else v
             for name, v in rows if v is not None}
 
 
-def data_as_of(engine: Engine) -> datetime | None:
-    """The store's 数据截至: the newest export time, or import time where none was given."""
+@dataclass(frozen=True)
+class StoreVersion:
+    """What the store's figures depend on, read in two small queries: 数据截至 and the
+    import log's length and newest row. Any import, demo run or demo removal changes it,
+    so caches keyed on it (pages/ui/common.py) show new data at once on every page."""
+
+    as_of: datetime | None
+    imports: int = 0
+    last_id: int | None = None
+
+    @property
+    def key(self) -> tuple:
+        return (self.imports, self.last_id, self.as_of.isoformat() if self.as_of else None)
+
+
+def store_version(engine: Engine) -> StoreVersion:
+    """The store's version (see StoreVersion); an empty or missing log gives as_of None.
+
+    数据截至 is the latest logged import's export time (``import --exported-at``, the
+    page's 数据导出时间), or its import time when none was given; a demo run logs its
+    cutoff. So the latest import decides, also when it brings an export older than the
+    data before it (KPI.md: the store knows the source system as of that export)."""
     if not inspect(engine).has_table("import_log"):
-        return None
+        return StoreVersion(None)
     stamp = func.coalesce(import_log.c.exported_at, import_log.c.imported_at)
     with engine.connect() as conn:
-        value = conn.execute(select(func.max(stamp))).scalar_one_or_none()
-    if isinstance(value, str):  # SQLite returns text from max() over a coalesce
+        imports, last_id = conn.execute(
+            select(func.count(), func.max(import_log.c.id))).one()
+        value = None
+        if last_id is not None:
+            value = conn.execute(select(stamp).where(import_log.c.id == last_id)).scalar()
+    if isinstance(value, str):  # SQLite may return text from a coalesce
         value = datetime.fromisoformat(value)
-    return value
+    return StoreVersion(value, int(imports or 0), last_id)
+
+
+def data_as_of(engine: Engine) -> datetime | None:
+    """The store's 数据截至 (``store_version``): the latest import's export time, or its
+    import time where none was given; None for an empty store."""
+    return store_version(engine).as_of

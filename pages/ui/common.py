@@ -14,7 +14,7 @@ import streamlit as st
 from sqlalchemy import select
 
 from data.store import clock
-from data.store.db import data_as_of, get_engine, resolve_url
+from data.store.db import get_engine, resolve_url, store_version
 from data.store.schema import communities
 from metrics.domains import DOMAINS
 from metrics.engine import Result, compute
@@ -63,13 +63,21 @@ def settings():
     return load_settings()
 
 
-@st.cache_data(ttl=CACHE_TTL, max_entries=8)
+def store_state(url: str) -> tuple[datetime, tuple]:
+    """(数据截至, the store's version key), read on every run (two one-row queries), never
+    cached: every cached figure below takes the version among its arguments, so an import
+    from the CLI or another page shows on every page at the next run, not after
+    ``app.cache_ttl_seconds``."""
+    version = store_version(engine())
+    return version.as_of or clock.now(), version.key
+
+
 def store_as_of(url: str) -> datetime:
-    return data_as_of(engine()) or clock.now()
+    return store_state(url)[0]
 
 
 @st.cache_data(ttl=CACHE_TTL, max_entries=8)
-def community_names(url: str) -> list[str]:
+def community_names(url: str, version: tuple = ()) -> list[str]:
     with engine().connect() as conn:
         return list(conn.execute(select(communities.c.name).order_by(
             communities.c.kind.desc(), communities.c.name)).scalars())
@@ -82,6 +90,7 @@ class Filters:
     scope: tuple[str, ...]
     as_of: datetime
     notices: tuple[str, ...] = ()  # one-line Chinese notes on URL values changed or dropped
+    version: tuple = ()            # the store's version (store_state): part of every cache key
 
     def query(self) -> Query:
         return Query(self.period, self.scope, self.as_of, settings())
@@ -197,9 +206,9 @@ def sidebar_filters() -> Filters:
     Notes on URL values that were changed or dropped travel in ``Filters.notices`` and
     ``page_header`` shows them."""
     url = resolve_url()
-    as_of = store_as_of(url)
+    as_of, version = store_state(url)
     latest = as_of.date()
-    names = community_names(url)
+    names = community_names(url, version)
     _init_from_url(names, latest)
     # Streamlit keys a widget by the page that draws it, so another page's selectbox would
     # start from its first option: hand the values over as plain session state first.
@@ -233,12 +242,13 @@ def sidebar_filters() -> Filters:
     if scope:
         params["community"] = list(scope)
     st.query_params.from_dict(params)
-    return Filters(period, preset, tuple(sorted(scope)), as_of, tuple(dict.fromkeys(notices)))
+    return Filters(period, preset, tuple(sorted(scope)), as_of, tuple(dict.fromkeys(notices)),
+                   version)
 
 
 @st.cache_data(ttl=CACHE_TTL, max_entries=64, show_spinner="正在计算指标…")
 def domain_result(domain: str, url: str, start: date, end: date, scope: tuple[str, ...],
-                  as_of: datetime, by: tuple[str, ...] | None) -> Result:
+                  as_of: datetime, by: tuple[str, ...] | None, version: tuple = ()) -> Result:
     q = Query(Period(start, end), scope, as_of, settings())
     return compute(engine(), DOMAINS[domain], q, by=by)
 
@@ -247,7 +257,8 @@ def result_for(domain: str, f: Filters, period: Period | None = None,
                by: tuple[str, ...] | None = None) -> Result:
     """A domain's figures for the filters (or another period), by ``by`` (default: all)."""
     p = period or f.period
-    return domain_result(domain, resolve_url(), p.start, p.end, f.scope, f.as_of, by)
+    return domain_result(domain, resolve_url(), p.start, p.end, f.scope, f.as_of, by,
+                         f.version)
 
 
 def cases_for(f: Filters, period: Period | None = None,
@@ -345,7 +356,7 @@ def empty_state(df: pd.DataFrame | None, message: str = "本期无数据") -> bo
 
 @st.cache_data(ttl=CACHE_TTL, max_entries=64, show_spinner="正在计算指标…")
 def _cached_call(name: str, url: str, start: date, end: date, scope: tuple[str, ...],
-                 as_of: datetime):
+                 as_of: datetime, version: tuple = ()):
     module, function = name.rsplit(".", 1)
     fn = getattr(importlib.import_module(module), function)
     return fn(engine(), Query(Period(start, end), scope, as_of, settings()))
@@ -356,4 +367,4 @@ def cached(fn, f: Filters, period: Period | None = None):
     domain results; ``fn`` must be a module-level function of ``metrics``."""
     p = period or f.period
     return _cached_call(f"{fn.__module__}.{fn.__qualname__}", resolve_url(), p.start, p.end,
-                        f.scope, f.as_of)
+                        f.scope, f.as_of, f.version)

@@ -14,7 +14,7 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from data.store.db import resolve_url
+from data.store.db import resolve_url, store_version
 from data.store.labels import TABLE_LABELS
 from data.store.office import (
     DEFAULT_NAME, NAME_MAX, OfficeNameError, count_demo, office_name, remove_demo,
@@ -27,7 +27,7 @@ DONE_KEY = "office_done"   # the success line shown after the rerun that follows
 
 
 @st.cache_data(ttl=300, max_entries=4, show_spinner=False)
-def _demo_counts(url: str, _engine) -> dict[str, int]:
+def _demo_counts(url: str, _engine, version: tuple = ()) -> dict[str, int]:
     return count_demo(_engine)
 
 
@@ -76,7 +76,7 @@ def render_name_form(engine) -> None:
 def render_demo_removal(engine) -> None:
     with st.container(border=True):
         st.subheader("演示数据")
-        counts = _demo_counts(resolve_url(), engine)
+        counts = _demo_counts(resolve_url(), engine, store_version(engine).key)
         total = sum(counts.values())
         if not total:
             st.caption("数据库中没有演示数据：现有记录都是导入的。")
