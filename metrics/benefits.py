@@ -1,0 +1,176 @@
+"""民生保障 (``benefits.*`` of KPI.md): the benefits domain's declaration to the engine.
+
+Figures come from whichever source the store has for a community, program and month: the
+recipient lists (``benefit_recipients`` spells, ``benefit_payments``, ``relief_grants``)
+or the monthly statistics (``benefit_monthly``); where both exist the list wins (the
+engine's precedence between sources, ``metrics.engine.union``). Each source is a part
+declared below; every count is split by program into the keys of KPI.md
+(``benefits.urban_dibao.persons``), the program list and its codes coming from the closed
+list (``data.ingest.columns.PROGRAM_CODES``).
+
+- persons and households are *stocks*: recipients active in the reference month (the month
+  of the period's end, or of as_of if earlier); households are the distinct
+  ``household_id`` (a recipient without one is a household of its own) per community,
+  program and month, added up over communities. By month, each month's own.
+- new / exited: recipients whose start_month / end_month falls in the period (up to the
+  month of as_of); from monthly statistics the given figures, null where a row has none.
+- spending: payments for months in the period (a payment outside the spell included: the
+  money was paid; the exceptions list shows it), kept in fen so sums are exact;
+  avg_monthly_per_person: spending ÷ person-months paid (payments; from monthly
+  statistics the month's persons).
+- 临时救助 (``temporary_relief``): cases = grants dated in the period; persons = grants in
+  the reference month (人次); spending and its average per grant the same way; from
+  monthly statistics persons per month are the grants.
+- medical insurance: enrolled ÷ required of the year of the reference month (a stock).
+- exceptions (lists only): a payment outside the recipient's spell, a payment above that
+  year's standard of the program (one finding per payment and rule), and a person active
+  in 低保 and in 特困供养 in the same month (one finding per person and month).
+"""
+from __future__ import annotations
+
+from sqlalchemy import (
+    BigInteger, Engine, Integer, String, and_, case, cast, func, literal_column, null, or_,
+)
+
+from data.ingest.columns import PROGRAM_CODES
+from data.store.schema import (
+    benefit_monthly, benefit_payments, benefit_recipients, benefit_standards,
+    insurance_enrolment, relief_grants,
+)
+from metrics.context import Query
+from metrics.engine import Distinct, Domain, Result, Split, Union, compute as engine_compute
+from metrics.sqlfn import flag
+
+LIST, MONTHLY = "list", "monthly"
+SOURCE_LABELS = {LIST: "名单", MONTHLY: "月报统计"}
+RELIEF = "临时救助"
+DIBAO = ("城市低保", "农村低保")
+TEKUN = "特困供养"
+OPEN_END = "9999-12"
+# counts every program has, split per program (benefits.<code>.<count>)
+PROGRAM_COUNTS = ("persons", "households", "new", "exited", "new_missing", "exited_missing",
+                  "spending_fen", "person_months", "cases")
+STOCKS = ("persons", "households", "required", "enrolled")
+EXCEPTION_RULES = {"exc_outside": "发放月份不在保障期内", "exc_above": "发放金额高于当年标准",
+                   "exc_double": "同月同时享受低保和特困供养"}
+
+r, p, g, m = (benefit_recipients.c, benefit_payments.c, relief_grants.c, benefit_monthly.c)
+ONE = literal_column("1")
+
+
+def cents(amount):
+    """A money amount in whole fen (exact integers to add up on every database)."""
+    return cast(func.round(func.coalesce(amount, 0) * 100), BigInteger)
+
+
+def _part(name: str, table, cohort: str, dimensions: dict, indicators: dict, counts: dict,
+          **kw) -> Domain:
+    return Domain(name=name, table=table, cohort=cohort, dimensions=dimensions,
+                  indicators=lambda q, ind=indicators: ind, counts=counts, **kw)
+
+
+def _one(i):
+    return i["one"]
+
+
+_RECIPIENT_DIMS = {"community": r.community, "program": r.program}
+_PAYMENTS = lambda: benefit_payments.join(benefit_recipients,  # noqa: E731
+                                          r.recipient_id == p.recipient_id)
+
+SPELLS = _part(
+    "benefits.spells", benefit_recipients, "start_month", _RECIPIENT_DIMS,
+    {"one": ONE, "household": func.coalesce(r.household_id, r.recipient_id)},
+    {"persons": _one, "households": Distinct(lambda i: i["household"])},
+    spell=("start_month", "end_month"), provenance=LIST)
+STARTS = _part("benefits.starts", benefit_recipients, "start_month", _RECIPIENT_DIMS,
+               {"one": ONE}, {"new": _one}, provenance=LIST)
+ENDS = _part("benefits.ends", benefit_recipients, "end_month", _RECIPIENT_DIMS,
+             {"one": ONE}, {"exited": _one}, provenance=LIST)
+PAYMENTS = _part(
+    "benefits.payments", benefit_payments, "month", _RECIPIENT_DIMS,
+    {"fen": cents(p.amount), "paid": flag(p.amount.is_not(None))},
+    {"spending_fen": lambda i: i["fen"], "person_months": lambda i: i["paid"]},
+    source=_PAYMENTS, scope_column=r.community, provenance=LIST)
+GRANTS = _part(
+    "benefits.grants", relief_grants, "granted_on",
+    {"community": g.community, "program": literal_column(f"'{RELIEF}'")},
+    {"one": ONE, "fen": cents(g.amount)},
+    {"cases": _one, "persons": _one, "person_months": _one, "spending_fen": lambda i: i["fen"]},
+    provenance=LIST)
+MONTHLY_STATISTICS = _part(
+    "benefits.monthly", benefit_monthly, "month",
+    {"community": m.community, "program": m.program},
+    {"persons": func.coalesce(m.persons, 0), "households": func.coalesce(m.households, 0),
+     "new": func.coalesce(m.new, 0), "exited": func.coalesce(m.exited, 0),
+     "new_missing": flag(m.new.is_(None)), "exited_missing": flag(m.exited.is_(None)),
+     "fen": cents(m.spending)},
+    {"persons": lambda i: i["persons"], "households": lambda i: i["households"],
+     "new": lambda i: i["new"], "exited": lambda i: i["exited"],
+     "new_missing": lambda i: i["new_missing"], "exited_missing": lambda i: i["exited_missing"],
+     "spending_fen": lambda i: i["fen"], "person_months": lambda i: i["persons"],
+     "cases": lambda i: i["persons"]},
+    provenance=MONTHLY)
+
+_year = cast(insurance_enrolment.c.year, String(4))
+INSURANCE = _part(
+    "benefits.insurance", insurance_enrolment, "year",
+    {"community": insurance_enrolment.c.community, "program": null()},
+    {"required": func.coalesce(insurance_enrolment.c.required, 0),
+     "enrolled": func.coalesce(insurance_enrolment.c.enrolled, 0)},
+    {"required": lambda i: i["required"], "enrolled": lambda i: i["enrolled"]},
+    spell=(_year + "-01", _year + "-12"))
+
+
+# ---------------------------------------------------------------------- exceptions
+
+def _outside_spell():
+    return or_(p.month < r.start_month, and_(r.end_month.is_not(None), p.month > r.end_month))
+
+
+_std_year = cast(func.substr(p.month, 1, 4), Integer)
+_ABOVE_SOURCE = lambda: _PAYMENTS().join(  # noqa: E731
+    benefit_standards, and_(benefit_standards.c.program == r.program,
+                            benefit_standards.c.year == _std_year))
+OUTSIDE = _part("benefits.exc_outside", benefit_payments, "month", _RECIPIENT_DIMS,
+                {"one": ONE}, {"exceptions": _one, "exc_outside": _one},
+                source=_PAYMENTS, scope_column=r.community,
+                where=lambda q: [_outside_spell()])
+ABOVE = _part("benefits.exc_above", benefit_payments, "month", _RECIPIENT_DIMS,
+              {"one": ONE}, {"exceptions": _one, "exc_above": _one},
+              source=_ABOVE_SOURCE, scope_column=r.community,
+              where=lambda q: [p.amount > benefit_standards.c.monthly_amount])
+
+dibao, tekun = benefit_recipients.alias("dibao"), benefit_recipients.alias("tekun")
+_end_d = func.coalesce(dibao.c.end_month, OPEN_END)
+_end_t = func.coalesce(tekun.c.end_month, OPEN_END)
+OVERLAP = (case((dibao.c.start_month > tekun.c.start_month, dibao.c.start_month),
+                else_=tekun.c.start_month),
+           case((_end_d < _end_t, _end_d), else_=_end_t))
+DOUBLE = _part("benefits.exc_double", dibao, "start_month",
+               {"community": dibao.c.community, "program": dibao.c.program},
+               {"one": ONE}, {"exceptions": _one, "exc_double": _one},
+               source=lambda: dibao.join(tekun, dibao.c.person_key == tekun.c.person_key),
+               scope_column=dibao.c.community, spell=OVERLAP,
+               where=lambda q: [dibao.c.program.in_(DIBAO), tekun.c.program == TEKUN,
+                                dibao.c.person_key != ""])
+
+DOMAIN = Union(
+    name="benefits",
+    parts=(SPELLS, STARTS, ENDS, PAYMENTS, GRANTS, MONTHLY_STATISTICS, INSURANCE, OUTSIDE,
+           ABOVE, DOUBLE),
+    dimensions=("community", "program"),
+    precedence=(LIST, MONTHLY),
+    split=Split("program", PROGRAM_CODES, PROGRAM_COUNTS),
+    stocks=STOCKS,
+)
+
+
+def compute(engine: Engine, q: Query, by: tuple[str, ...] | None = None) -> Result:
+    """Benefits figures for the query, overall and for each breakdown in ``by``."""
+    return engine_compute(engine, DOMAIN, q, by)
+
+
+def sources(counts: dict, code: str | None = None) -> list[str]:
+    """The sources (名单, 月报统计) a group's figures of a program (or of all) come from."""
+    prefix = f"{code}." if code else ""
+    return [SOURCE_LABELS[s] for s in (LIST, MONTHLY) if counts.get(f"{prefix}from.{s}")]
