@@ -30,6 +30,7 @@ from __future__ import annotations
 
 from sqlalchemy import (
     BigInteger, Engine, Integer, String, and_, case, cast, func, literal_column, null, or_,
+    select,
 )
 
 from data.ingest.columns import PROGRAM_CODES
@@ -39,6 +40,7 @@ from data.store.schema import (
 )
 from metrics.context import Query
 from metrics.engine import Distinct, Domain, Result, Split, Union, compute as engine_compute
+from metrics.engine.domain import months_until
 from metrics.sqlfn import flag
 
 LIST, MONTHLY = "list", "monthly"
@@ -174,3 +176,56 @@ def sources(counts: dict, code: str | None = None) -> list[str]:
     """The sources (名单, 月报统计) a group's figures of a program (or of all) come from."""
     prefix = f"{code}." if code else ""
     return [SOURCE_LABELS[s] for s in (LIST, MONTHLY) if counts.get(f"{prefix}from.{s}")]
+
+
+# ---------------------------------------------------------------------- the audit list
+
+def _short_key(column):
+    """The first 8 characters of a person_key, cut in SQL: the whole key never leaves."""
+    return func.substr(column, 1, 8)
+
+
+def exceptions_list(engine: Engine, q: Query, limit: int = 1000) -> list[dict]:
+    """The findings behind ``benefits.exceptions`` for the query (the same declarations):
+    per row the rule it breaks, the recipient, the short person key, program, community,
+    month, amount, details and how many findings it stands for (a double enrolment is one
+    row per pair of records with its months in the period). Oldest month first."""
+    rows: list[dict] = []
+    with engine.connect() as conn:
+        for part, rule in ((OUTSIDE, "exc_outside"), (ABOVE, "exc_above")):
+            extra = ([benefit_standards.c.monthly_amount.label("standard")]
+                     if part is ABOVE else [])
+            stmt = (select(r.recipient_id, _short_key(r.person_key).label("key8"), r.program,
+                           r.community, p.month, p.amount, r.start_month, r.end_month, *extra)
+                    .select_from(part.from_clause).where(part.cohort_filter(q))
+                    .order_by(p.month, r.recipient_id).limit(limit))
+            for row in conn.execute(stmt).mappings():
+                detail = (f"当年标准 {float(row['standard']):,.2f} 元" if part is ABOVE else
+                          f"保障期 {row['start_month']} 至 {row['end_month'] or '今'}")
+                rows.append(dict(rule=EXCEPTION_RULES[rule], recipient=row["recipient_id"],
+                                 person=_shown(row["key8"]), program=row["program"],
+                                 community=row["community"], month=row["month"],
+                                 amount=None if row["amount"] is None else float(row["amount"]),
+                                 detail=detail, findings=1))
+        start, end = OVERLAP
+        stmt = (select(dibao.c.recipient_id, _short_key(dibao.c.person_key).label("key8"),
+                       dibao.c.program, dibao.c.community, tekun.c.recipient_id.label("other"),
+                       start.label("first"), end.label("last"))
+                .select_from(DOUBLE.from_clause).where(DOUBLE.cohort_filter(q))
+                .order_by(start, dibao.c.recipient_id).limit(limit))
+        months = months_until(q)
+        for row in conn.execute(stmt).mappings():
+            inside = [mo for mo in months if row["first"] <= mo <= row["last"]]
+            if not inside:
+                continue
+            rows.append(dict(rule=EXCEPTION_RULES["exc_double"], recipient=row["recipient_id"],
+                             person=_shown(row["key8"]), program=row["program"],
+                             community=row["community"], month=inside[0], amount=None,
+                             detail=f"与特困供养对象 {row['other']} 同时在保 {inside[0]} 至 {inside[-1]}",
+                             findings=len(inside)))
+    rows.sort(key=lambda row: (row["month"], row["recipient"]))
+    return rows[:limit]
+
+
+def _shown(key8: str | None) -> str:
+    return f"{key8}…" if key8 else "—"
