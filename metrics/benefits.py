@@ -229,3 +229,38 @@ def exceptions_list(engine: Engine, q: Query, limit: int = 1000) -> list[dict]:
 
 def _shown(key8: str | None) -> str:
     return f"{key8}…" if key8 else "—"
+
+
+# ---------------------------------------------------------------------- page tables
+
+def standards(engine: Engine, q: Query) -> dict[str, float]:
+    """Each program's monthly standard (元) for the year of the reference month."""
+    year = min(q.period.end, q.as_of.date()).year
+    s = benefit_standards.c
+    stmt = select(s.program, s.monthly_amount).where(s.year == year,
+                                                      s.monthly_amount.is_not(None))
+    with engine.connect() as conn:
+        return {program: float(amount) for program, amount in conn.execute(stmt)}
+
+
+def relief_by_reason(engine: Engine, q: Query) -> list[dict]:
+    """临时救助 grants of the period (from the lists; the monthly statistics carry no
+    reason) by month and reason: grants and amount (元)."""
+    month = GRANTS.month_key(q).label("month")
+    reason = func.coalesce(g.reason, "").label("reason")
+    stmt = (select(month, reason, func.count().label("grants"),
+                   func.sum(cents(g.amount)).label("fen"))
+            .where(GRANTS.cohort_filter(q)).group_by(month, reason).order_by(month, reason))
+    with engine.connect() as conn:
+        return [{"month": row.month, "reason": row.reason or "未填", "grants": int(row.grants),
+                 "amount": int(row.fen or 0) / 100} for row in conn.execute(stmt)]
+
+
+def headline(kpis: dict) -> dict:
+    """The cockpit's benefits tile: persons in the five recurring programs (a person in two
+    programs counts twice), spending of all six programs (元) and the exceptions."""
+    codes = list(PROGRAM_CODES.values())
+    return {"persons": sum(kpis[f"benefits.{c}.persons"] for c in codes
+                           if c != PROGRAM_CODES[RELIEF]),
+            "spending": sum(kpis[f"benefits.{c}.spending"] for c in codes),
+            "exceptions": kpis["benefits.exceptions"]}
