@@ -144,7 +144,7 @@ def render_coverage(f, result) -> None:
 
 
 def render_standard_and_relief(f, result) -> None:
-    left, right = st.columns(2)
+    left, middle, right = st.columns(3)
     with left, st.container(border=True):
         st.subheader("月人均支出与当年标准")
         std = cached(benefits.standards, f)
@@ -157,7 +157,7 @@ def render_standard_and_relief(f, result) -> None:
                             key="benefits_standard")
             st.caption("月人均 = 统计期支出 ÷ 发放人·月数; 标准为统计期末所在年度的月保障标准(保障标准表)。"
                        "低保按差额发放, 月人均低于标准属正常。")
-    with right, st.container(border=True):
+    with middle, st.container(border=True):
         st.subheader("临时救助(按事由、按月)")
         rows = pd.DataFrame(cached(benefits.relief_by_reason, f))
         if not empty_state(rows, "本期名单中没有临时救助记录"):
@@ -166,6 +166,8 @@ def render_standard_and_relief(f, result) -> None:
                             key="benefits_relief")
             st.caption(f"共 {int(rows['grants'].sum()):,} 人次, {rows['amount'].sum():,.2f} 元。"
                        "只含名单(临时救助记录); 月报统计不含救助事由。")
+    with right:
+        render_enrolment(f, result)
 
 
 def render_enrolment(f, result) -> None:
@@ -178,7 +180,7 @@ def render_enrolment(f, result) -> None:
         if not empty_state(table, "统计期末所在年度没有参保数据"):
             table = table.sort_values(ENROLMENT, ascending=False)
             st.plotly_chart(charts.ranked_bars(table, THEME, label="unit", value=ENROLMENT,
-                                               target=goal, height=460),
+                                               target=goal, height=340),
                             key="benefits_enrolment")
             below = table[table[ENROLMENT] < goal] if goal is not None else table.iloc[0:0]
             st.caption(f"目标 {fmt_kpi(ENROLMENT, goal)}(见设置); 未达标: "
@@ -197,10 +199,9 @@ def render_exceptions(f, result) -> None:
                               "社区": rows["community"], "月份": rows["month"],
                               "发放金额(元)": [_number(v, "money") for v in rows["amount"]],
                               "异常数": rows["findings"], "说明": rows["detail"]})
-        st.dataframe(shown, hide_index=True, key="benefits_exceptions", height=460,
-                     column_config={"问题": st.column_config.TextColumn(width=170),
-                                    "说明": st.column_config.TextColumn(width=300),
-                                    "异常数": st.column_config.NumberColumn(width=60)})
+        st.dataframe(shown, hide_index=True, key="benefits_exceptions", height=420,
+                     column_config={"问题": st.column_config.TextColumn(width="medium"),
+                                    "说明": st.column_config.TextColumn(width="large")})
         st.caption("只核查名单; 对象只以身份标识前 8 位显示, 不显示姓名和证件号。"
                    "同时享受低保和特困供养的, 每人每月计 1 条, 一行汇总其在统计期内重叠的月份。")
 
@@ -219,11 +220,7 @@ def main() -> None:
     render_trends(f)
     render_coverage(f, result)
     render_standard_and_relief(f, result)
-    left, right = st.columns([2, 3])
-    with left:
-        render_enrolment(f, result)
-    with right:
-        render_exceptions(f, result)
+    render_exceptions(f, result)
 
 
 main()
