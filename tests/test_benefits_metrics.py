@@ -289,3 +289,36 @@ def _same(a: dict, b: dict):
     assert set(a) == set(b)
     for key, value in a.items():
         assert b[key] == pytest.approx(value) if value is not None else b[key] is None, key
+
+
+# ------------------------------------------------------------------ the monthly report
+
+def test_monthly_report_and_its_workbook(store):
+    import io
+
+    import openpyxl
+    import pandas as pd
+
+    from metrics import benefits_report as rep
+
+    frame = rep.monthly_report(store, "2024-03", q())
+    urban = frame.set_index("保障类别").loc["城市低保"]
+    assert (urban["户数"], urban["人数"], urban["支出"]) == (13, 20, pytest.approx(12300.50))
+    assert urban["上月人数"] == 1 + 16                       # February: r5, B 16
+    assert urban["上月支出"] == pytest.approx(600 + 700 + 9600)
+    assert urban["同期人数"] == 0 and pd.isna(urban["人数同比"])   # nobody in March 2023
+    assert urban["人数环比"] == pytest.approx(20 / 17 - 1)
+    assert (urban["新增"], urban["退出"], urban["来源"]) == (3, 1, "名单、月报统计")
+    relief = frame.set_index("保障类别").loc["临时救助"]
+    assert relief["人数"] == 3 and pd.isna(relief["户数"]) and pd.isna(relief["新增"])
+    title = rep.report_title("2024-03", ("=HYPERLINK(\"x\")",), AS_OF, "南城街道")
+    wb = openpyxl.load_workbook(io.BytesIO(rep.report_xlsx(frame, title)))
+    ws = wb.active
+    assert ws["A1"].value == "南城街道民生保障统计月报"
+    assert ws["A3"].value.startswith("范围 =HYPERLINK") and ws["A3"].data_type == "s"
+    header = [c.value for c in ws[len(title) + 2]]
+    assert header == list(frame.columns)
+    first = [c.value for c in ws[len(title) + 3]]
+    assert first[:5] == ["城市低保", "名单、月报统计", 13, 20, 12300.5]
+    assert not any(isinstance(c.value, str) and c.value.startswith("=") and c.data_type == "f"
+                   for row in ws.iter_rows() for c in row)
