@@ -88,11 +88,32 @@ STARTS = _part("benefits.starts", benefit_recipients, "start_month", _RECIPIENT_
                {"one": ONE}, {"new": _one}, provenance=LIST)
 ENDS = _part("benefits.ends", benefit_recipients, "end_month", _RECIPIENT_DIMS,
              {"one": ONE}, {"exited": _one}, provenance=LIST)
+
+
+def _outside_spell():
+    """A payment for a month outside its recipient's spell."""
+    return or_(p.month < r.start_month, and_(r.end_month.is_not(None), p.month > r.end_month))
+
+
+def _above_standard():
+    """A payment above the monthly standard of its program in its year."""
+    return p.amount > benefit_standards.c.monthly_amount
+
+
+_STANDARD = and_(benefit_standards.c.program == r.program,
+                 benefit_standards.c.year == cast(func.substr(p.month, 1, 4), Integer))
+
+
+# payments, with the two payment rules of the exceptions judged on the same pass
 PAYMENTS = _part(
     "benefits.payments", benefit_payments, "month", _RECIPIENT_DIMS,
-    {"fen": cents(p.amount), "paid": flag(p.amount.is_not(None))},
-    {"spending_fen": lambda i: i["fen"], "person_months": lambda i: i["paid"]},
-    source=_PAYMENTS, scope_column=r.community, provenance=LIST)
+    {"fen": cents(p.amount), "paid": flag(p.amount.is_not(None)),
+     "outside": flag(_outside_spell()), "above": flag(_above_standard())},
+    {"spending_fen": lambda i: i["fen"], "person_months": lambda i: i["paid"],
+     "exceptions": lambda i: i["outside"] + i["above"], "exc_outside": lambda i: i["outside"],
+     "exc_above": lambda i: i["above"]},
+    source=lambda: _PAYMENTS().outerjoin(benefit_standards, _STANDARD),
+    scope_column=r.community, provenance=LIST)
 GRANTS = _part(
     "benefits.grants", relief_grants, "granted_on",
     {"community": g.community, "program": literal_column(f"'{RELIEF}'")},
@@ -125,23 +146,6 @@ INSURANCE = _part(
 
 # ---------------------------------------------------------------------- exceptions
 
-def _outside_spell():
-    return or_(p.month < r.start_month, and_(r.end_month.is_not(None), p.month > r.end_month))
-
-
-_std_year = cast(func.substr(p.month, 1, 4), Integer)
-_ABOVE_SOURCE = lambda: _PAYMENTS().join(  # noqa: E731
-    benefit_standards, and_(benefit_standards.c.program == r.program,
-                            benefit_standards.c.year == _std_year))
-OUTSIDE = _part("benefits.exc_outside", benefit_payments, "month", _RECIPIENT_DIMS,
-                {"one": ONE}, {"exceptions": _one, "exc_outside": _one},
-                source=_PAYMENTS, scope_column=r.community,
-                where=lambda q: [_outside_spell()])
-ABOVE = _part("benefits.exc_above", benefit_payments, "month", _RECIPIENT_DIMS,
-              {"one": ONE}, {"exceptions": _one, "exc_above": _one},
-              source=_ABOVE_SOURCE, scope_column=r.community,
-              where=lambda q: [p.amount > benefit_standards.c.monthly_amount])
-
 dibao, tekun = benefit_recipients.alias("dibao"), benefit_recipients.alias("tekun")
 _end_d = func.coalesce(dibao.c.end_month, OPEN_END)
 _end_t = func.coalesce(tekun.c.end_month, OPEN_END)
@@ -158,8 +162,7 @@ DOUBLE = _part("benefits.exc_double", dibao, "start_month",
 
 DOMAIN = Union(
     name="benefits",
-    parts=(SPELLS, STARTS, ENDS, PAYMENTS, GRANTS, MONTHLY_STATISTICS, INSURANCE, OUTSIDE,
-           ABOVE, DOUBLE),
+    parts=(SPELLS, PAYMENTS, DOUBLE, STARTS, ENDS, GRANTS, MONTHLY_STATISTICS, INSURANCE),
     dimensions=("community", "program"),
     precedence=(LIST, MONTHLY),
     split=Split("program", PROGRAM_CODES, PROGRAM_COUNTS),
@@ -192,15 +195,16 @@ def exceptions_list(engine: Engine, q: Query, limit: int = 1000) -> list[dict]:
     row per pair of records with its months in the period). Oldest month first."""
     rows: list[dict] = []
     with engine.connect() as conn:
-        for part, rule in ((OUTSIDE, "exc_outside"), (ABOVE, "exc_above")):
-            extra = ([benefit_standards.c.monthly_amount.label("standard")]
-                     if part is ABOVE else [])
+        for rule, condition in (("exc_outside", _outside_spell()),
+                                ("exc_above", _above_standard())):
             stmt = (select(r.recipient_id, _short_key(r.person_key).label("key8"), r.program,
-                           r.community, p.month, p.amount, r.start_month, r.end_month, *extra)
-                    .select_from(part.from_clause).where(part.cohort_filter(q))
+                           r.community, p.month, p.amount, r.start_month, r.end_month,
+                           benefit_standards.c.monthly_amount.label("standard"))
+                    .select_from(PAYMENTS.from_clause)
+                    .where(PAYMENTS.cohort_filter(q), condition)
                     .order_by(p.month, r.recipient_id).limit(limit))
             for row in conn.execute(stmt).mappings():
-                detail = (f"当年标准 {float(row['standard']):,.2f} 元" if part is ABOVE else
+                detail = (f"当年标准 {float(row['standard']):,.2f} 元" if rule == "exc_above" else
                           f"保障期 {row['start_month']} 至 {row['end_month'] or '今'}")
                 rows.append(dict(rule=EXCEPTION_RULES[rule], recipient=row["recipient_id"],
                                  person=_shown(row["key8"]), program=row["program"],
