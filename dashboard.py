@@ -94,6 +94,8 @@ PAGES = {
                 url_path="cases"),
         st.Page("pages/safety.py", title="信访与警情", icon=":material/local_police:",
                 url_path="safety"),
+        st.Page("pages/benefits.py", title="民生保障", icon=":material/volunteer_activism:",
+                url_path="benefits"),
     ],
     "干部考核": [
         st.Page("pages/cadres.py", title="干部考勤与日志", icon=":material/badge:",

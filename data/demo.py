@@ -51,6 +51,13 @@ Each of these is planted once per calendar year, on a day / month drawn from
 - benefit_recipients / payments: a 城市低保 amount above that year's standard
   (recipient_id suffix ``H``).
 
+Two ways in for benefits: ``MONTHLY_ONLY`` (the 管委会) keeps no recipient lists. Its
+recipients and relief grants are drawn like everyone else's (so the other communities'
+data do not depend on this) and then handed in as monthly statistics (benefit_monthly:
+persons active, households, payments, new and exited per program and month), as an office
+that only receives the civil-affairs monthly report would have them. The planted faults
+always land in a community with lists.
+
 Personal data: no free text (summaries, log contents, relief reasons) and no name holds an
 ID or phone number (tests/test_privacy.py scans a demo store with data.ingest.masking), and
 ``person_key`` is a random 64-hex key, not a hash of any ID number.
@@ -759,6 +766,7 @@ STANDARD_2018 = {"城市低保": 620, "农村低保": 400, "特困供养": 806, 
                  "重度残疾人护理补贴": 80}
 STANDARD_STEP = {"城市低保": 22.5, "农村低保": 27.5, "特困供养": 29.25, "残疾人生活补贴": 3.75,
                  "重度残疾人护理补贴": 2.5}
+MONTHLY_ONLY = COMMITTEE_NAME  # hands in monthly statistics instead of recipient lists
 RELIEF_REASONS = ["因病致困", "意外事故", "突发火灾", "因学致困", "生活困难", "自然灾害", "失业致困"]
 
 
@@ -809,17 +817,17 @@ def _recipients_for_month(seed: int, scale: float, mi: int, r: Roster,
                                        household, program, comm, start, end, ratio))
     payments_outside = []
     if _fault_month(seed, y, F_ABOVE_STANDARD) == m:
-        comm = comms[int(rng.integers(len(comms)))].name
+        comm = _with_lists(comms, int(rng.integers(len(comms))))
         recipients.append((f"B{y:04d}{m:02d}UH", _hexkey(rng), f"H{int(rng.integers(0, 2**40)):010x}",
                            "城市低保", comm, mi, mi + 30, 1.25))
     if _fault_month(seed, y, F_DIBAO_TEKUN) == m:
-        comm = comms[int(rng.integers(len(comms)))].name
+        comm = _with_lists(comms, int(rng.integers(len(comms))))
         key, hh = _hexkey(rng), f"H{int(rng.integers(0, 2**40)):010x}"
         recipients.append((f"B{y:04d}{m:02d}UX", key, hh, "城市低保", comm, mi, mi + 14, 0.6))
         recipients.append((f"B{y:04d}{m:02d}TX", key, hh, "特困供养", comm, mi, mi + 40, 1.0))
     if _fault_month(seed, y, F_PAYMENT_OUTSIDE) == m:
         for rec in recipients:
-            if rec[5] == mi and rec[3] == "城市低保":
+            if rec[5] == mi and rec[3] == "城市低保" and rec[4] != MONTHLY_ONLY:
                 payments_outside.append(rec[0])
                 break
     rec_rows, pay_rows = [], []
@@ -841,6 +849,54 @@ def _recipients_for_month(seed: int, scale: float, mi: int, r: Roster,
             pay_rows.append(dict(recipient_id=rid, month=_month_str(py, pmo),
                                  amount=_money(amount0)))
     return rec_rows, pay_rows
+
+
+def _with_lists(comms, i: int) -> str:
+    """The i-th community, or the next one where that is the monthly-only community."""
+    name = comms[i].name
+    return comms[(i + 1) % len(comms)].name if name == MONTHLY_ONLY else name
+
+
+def _monthly_statistics(recs: list[dict], pays: list[dict], grants: list[dict]):
+    """MONTHLY_ONLY's recipients, payments and grants turned into benefit_monthly rows
+    (persons active in the month, their households, the month's payments, starts and
+    ends; 临时救助: the month's grants and their amounts); the lists without them."""
+    mine = {r["recipient_id"]: r for r in recs if r["community"] == MONTHLY_ONLY}
+    cells: dict[tuple[str, str], dict] = {}
+
+    def cell(month: str, program: str) -> dict:
+        return cells.setdefault((month, program), dict(
+            community=MONTHLY_ONLY, month=month, program=program, households=set(),
+            persons=0, spending=Decimal("0.00"), new=0, exited=0))
+
+    months = sorted({p["month"] for p in pays} | {g["granted_on"].strftime("%Y-%m")
+                                                   for g in grants})
+    for r in mine.values():
+        for month in months:
+            if r["start_month"] <= month and (r["end_month"] is None or r["end_month"] >= month):
+                c = cell(month, r["program"])
+                c["persons"] += 1
+                c["households"].add(r["household_id"])
+                c["new"] += r["start_month"] == month
+                c["exited"] += r["end_month"] == month
+    for p in pays:
+        r = mine.get(p["recipient_id"])
+        if r is not None:
+            cell(p["month"], r["program"])["spending"] += p["amount"]
+    relief = [g for g in grants if g["community"] == MONTHLY_ONLY]
+    for g in relief:
+        c = cell(g["granted_on"].strftime("%Y-%m"), "临时救助")
+        c["persons"] += 1
+        c["spending"] += g["amount"]
+    rows = []
+    for (month, program), c in sorted(cells.items()):
+        relief_row = program == "临时救助"
+        rows.append({**c, "households": None if relief_row else len(c["households"]),
+                     "new": None if relief_row else c["new"],
+                     "exited": None if relief_row else c["exited"]})
+    return (rows, [r for r in recs if r["recipient_id"] not in mine],
+            [p for p in pays if p["recipient_id"] not in mine],
+            [g for g in grants if g["community"] != MONTHLY_ONLY])
 
 
 def _relief_for_month(seed: int, scale: float, mi: int, r: Roster, cutoff: datetime) -> list[dict]:
@@ -1024,10 +1080,12 @@ def generate(engine: Engine, seed: int = 7, scale: float = 1.0, until: date | No
         recs += a
         pays += b
         grants += _relief_for_month(seed, scale, mi, r, cutoff)
+    monthly, recs, pays, grants = _monthly_statistics(recs, pays, grants)
     put(S.benefit_recipients, recs)
     step(0.85, "民生保障发放")
     put(S.benefit_payments, pays)
     put(S.relief_grants, grants)
+    put(S.benefit_monthly, monthly)
 
     step(0.95, "医保与标准")
     ins = []

@@ -2,9 +2,9 @@
 pages find a domain by its key. A new domain adds one line here."""
 from __future__ import annotations
 
-from metrics import appraisal, attendance, cases, incidents, petitions, worklogs
-from metrics.engine import Composite, Domain
+from metrics import appraisal, attendance, benefits, cases, incidents, petitions, worklogs
+from metrics.engine import Composite, Domain, Union
 
-DOMAINS: dict[str, Domain | Composite] = {d.name: d for d in (
+DOMAINS: dict[str, Domain | Composite | Union] = {d.name: d for d in (
     cases.DOMAIN, petitions.DOMAIN, incidents.DOMAIN, attendance.DOMAIN, worklogs.DOMAIN,
-    appraisal.DOMAIN)}
+    appraisal.DOMAIN, benefits.DOMAIN)}

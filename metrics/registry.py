@@ -11,6 +11,8 @@ A KPI is one of these kinds:
 - ``backlog``: point-in-time, judged at as_of, not per period (no 环比/同比);
 - ``per_capita``: the sum of ``count`` ÷ the population of the unit (or of the scope) ×
   ``per`` (万人警情数: per = 10 000), null without a population;
+- ``ratio``: ``num`` ÷ ``den`` like a rate but not a share (money per person-month):
+  null when ``den`` is 0, changes are relative, no Wilson interval;
 - ``value``: computed by its domain (percentiles of the durations, a mean, the cadre
   appraisal's composite scores); changes are relative;
 - ``overall``: computed by its domain's own query for the whole scope only (CompStat);
@@ -25,12 +27,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from data.ingest.columns import PROGRAM_CODES
+
 FORMATS = ("pct", "count", "hours", "score", "money", "per", "text", "table")
-KINDS = ("count", "rate", "score", "backlog", "per_capita", "value", "overall")
+KINDS = ("count", "rate", "ratio", "score", "backlog", "per_capita", "value", "overall")
 
 # Domain key -> its Chinese name (page sections, glossary, report headings).
 DOMAINS = {"cases": "诉求办理", "petitions": "信访", "incidents": "治安警情",
-           "attendance": "干部考勤", "worklogs": "工作日志", "appraisal": "干部考核"}
+           "attendance": "干部考勤", "worklogs": "工作日志", "appraisal": "干部考核",
+           "benefits": "民生保障"}
 
 
 @dataclass(frozen=True)
@@ -49,6 +54,8 @@ class Kpi:
     miss: str = ""                # rate: what a row in den but not in num is called (失分原因)
     unit: str = ""                # shown after counts in sentences (件, 人次)
     per: int = 0                  # per_capita: per how many residents
+    divisor: int = 1              # count, ratio: the sum is divided by it (fen -> 元: 100)
+    unknown: tuple[str, ...] = () # counts of rows that lack the figure: null when not 0
 
     @property
     def domain(self) -> str:
@@ -238,8 +245,70 @@ APPRAISAL = [
         "table", "value", None),
 ]
 
+_SOURCE = ("来源: 有保障对象名单(保障对象、发放记录、临时救助记录)的社区、类别和月份用名单, "
+           "否则用民政统计月报(同一社区、类别、月份两者都有时以名单为准)。")
+_REFERENCE = "统计期末月份(数据截至日早于期末时为数据截至月份)"
+_ACTIVE = ("在保: 起始年月 ≤ 该月, 且终止年月为空或 ≥ 该月; 发放记录不使保障对象在保。")
+
+
+def _program_kpis(zh: str, code: str) -> list[Kpi]:
+    """The KPIs of KPI.md every benefit program has (benefits.<code>.*), from its counts."""
+    key, c = f"benefits.{code}", f"{code}."
+    if zh == "临时救助":
+        return [
+            _count(f"{key}.cases", f"{zh}·救助人次", f"统计期内救助日期在期内的临时救助次数"
+                   f"(月报统计: 各月人数之和)。{_SOURCE}", counts=[c + "cases"], higher=None,
+                   unit="人次"),
+            _count(f"{key}.persons", f"{zh}·当月救助人次", f"{_REFERENCE}内的临时救助次数"
+                   f"(月报统计: 该月人数)。{_SOURCE}", counts=[c + "persons"], higher=None,
+                   unit="人次"),
+            Kpi(f"{key}.spending", f"{zh}·支出(元)", f"统计期内临时救助金额之和。{_SOURCE}",
+                "money", "count", None, count=(c + "spending_fen",), divisor=100),
+            Kpi(f"{key}.avg_monthly_per_person", f"{zh}·次均救助(元)",
+                f"支出 ÷ 救助人次。{_SOURCE}", "money", "ratio", None,
+                num=(c + "spending_fen",), den=(c + "person_months",), divisor=100),
+            Kpi(f"{key}.per_1000", f"{zh}·千人救助数",
+                f"当月救助人次 ÷ 常住人口 × 1000; 按社区分组时用该社区人口。{_SOURCE}", "per",
+                "per_capita", None, count=(c + "persons",), per=1000),
+        ]
+    return [
+        _count(f"{key}.persons", f"{zh}·保障人数", f"{_REFERENCE}在保的保障对象人数(月报统计: "
+               f"该月人数)。{_ACTIVE}{_SOURCE}", counts=[c + "persons"], higher=None, unit="人"),
+        _count(f"{key}.households", f"{zh}·保障户数", f"上述保障对象中不同户编号的户数(无户编号的"
+               f"按一人一户), 各社区之和(月报统计: 该月户数)。{_SOURCE}", counts=[c + "households"],
+               higher=None, unit="户"),
+        Kpi(f"{key}.new", f"{zh}·新增", f"起始年月在统计期内(不晚于数据截至月份)的保障对象数"
+            f"(月报统计: 各月新增人数之和; 有月份未填报新增人数时无数据)。{_SOURCE}", "count", "count",
+            None, count=(c + "new",), unit="人", unknown=(c + "new_missing",)),
+        Kpi(f"{key}.exited", f"{zh}·退出", f"终止年月在统计期内(不晚于数据截至月份)的保障对象数"
+            f"(月报统计: 各月退出人数之和; 有月份未填报退出人数时无数据)。{_SOURCE}", "count", "count",
+            None, count=(c + "exited",), unit="人", unknown=(c + "exited_missing",)),
+        Kpi(f"{key}.spending", f"{zh}·支出(元)", f"发放年月在统计期内的发放金额之和(含保障期外的"
+            f"发放, 另列入异常数据; 月报统计: 各月支出金额之和)。{_SOURCE}", "money", "count", None,
+            count=(c + "spending_fen",), divisor=100),
+        Kpi(f"{key}.avg_monthly_per_person", f"{zh}·月人均支出(元)",
+            f"支出 ÷ 期内发放的人·月数(月报统计: 支出 ÷ 各月人数之和)。无发放时无数据。{_SOURCE}",
+            "money", "ratio", None, num=(c + "spending_fen",), den=(c + "person_months",),
+            divisor=100),
+        Kpi(f"{key}.per_1000", f"{zh}·千人保障数",
+            f"保障人数 ÷ 常住人口 × 1000; 按社区分组时用该社区人口, 缺少人口数据时无数据(—)。{_SOURCE}",
+            "per", "per_capita", None, count=(c + "persons",), per=1000),
+    ]
+
+
+BENEFITS = [
+    *[k for zh, code in PROGRAM_CODES.items() for k in _program_kpis(zh, code)],
+    _rate("benefits.medical_insurance.enrolment_rate", "医疗保险参保率",
+          f"已参保人数 ÷ 应参保人数, 取{_REFERENCE}所在年度的医保参保数据; 按社区分组时为该社区的。",
+          ["enrolled"], ["required"], miss="未参保"),
+    _count("benefits.exceptions", "异常数据",
+           "名单中的下列情形, 发放年月或所在月份在统计期内的: 发放月份不在保障期内(每笔发放计 1 条); "
+           "发放金额高于该类别当年月标准(每笔发放计 1 条); 同一身份标识同月同时在保城市/农村低保与"
+           "特困供养(每人每月计 1 条)。", counts=["exceptions"], higher=False, unit="条"),
+]
+
 REGISTRY: dict[str, Kpi] = {k.key: k for k in (*CASES, *PETITIONS, *INCIDENTS, *ATTENDANCE,
-                                               *WORKLOGS, *APPRAISAL)}
+                                               *WORKLOGS, *APPRAISAL, *BENEFITS)}
 
 COMMON_RULES = [
     ("统计期", "起止日期均含当日(北京时间)。每条记录按其归属日期(受理、登记、接警等时间)归入统计期。"),

@@ -120,6 +120,11 @@ SCHEMA: dict[str, Any] = {
         "z_sharp_rise": Key(3.0, "float", 0, 50, low_open=True),
         "z_rise": Key(1.0, "float", 0, 50, low_open=True),
     },
+    "benefits": {
+        "targets": {
+            "medical_insurance": {"enrolment_rate": _rate(0.95)},  # 医疗保险参保率
+        },
+    },
     "attendance": {
         "work_start": Key("08:30", "hhmm"),
         "work_end": Key("17:30", "hhmm"),

@@ -8,8 +8,11 @@ import streamlit as st
 from datetime import timedelta
 
 from data.store.db import resolve_url
+from metrics import benefits, benefits_report
 from metrics import case_lists as lists
 from metrics import petitions
+from metrics.formatting import fmt_value
+from metrics.stats import relative_change
 from metrics.alerts import backlog_alert, collective_alerts, compstat_alerts, target_misses
 from metrics.period import Period
 from metrics.registry import REGISTRY, target
@@ -43,6 +46,26 @@ def ranking_frame(table: pd.DataFrame) -> pd.DataFrame:
                          "说明": table["note"]})
 
 
+def render_benefits_tile(f: Filters) -> None:
+    """This month's persons in the recurring programs, spending and exceptions, 环比 to
+    last month (the month of 数据截至, up to it)."""
+    month = benefits_report.month_of(f.as_of.date())
+    periods = benefits_report.report_periods(month, f.as_of)
+    now, before = (benefits.headline(result_for("benefits", f, periods[p], by=()).kpis)
+                   for p in ("cur", "prev"))
+    cards = (("persons", f"在保人数({month})", "count", "人次, 五类保障对象之和(一人多类各计一次)", None),
+             ("spending", f"保障金支出({month})", "money", "六类保障(含临时救助)发放金额之和", None),
+             ("exceptions", f"异常数据({month})", "count", "名单核查: 保障期外发放、超标准发放、"
+              "低保与特困同时在保", False))
+    with st.container(horizontal=True):
+        for name, title, fmt, help_text, higher in cards:
+            change = relative_change(now[name], before[name])
+            st.metric(title, fmt_value(now[name], fmt), help=help_text, border=True,
+                      delta=None if change is None else f"环比 {change:+.1%}",
+                      delta_color="inverse" if higher is False else "off")
+        st.page_link("pages/benefits.py", label="查看民生保障详情", icon=":material/arrow_forward:")
+
+
 def main() -> None:
     f = sidebar_filters()
     page_header("领导驾驶舱", f)
@@ -61,6 +84,9 @@ def main() -> None:
             kpi_row(keys, safety[domain], result_for(domain, f, f.period.previous(), by=()),
                     result_for(domain, f, f.period.year_earlier(), by=()),
                     group_frame(safety[domain], "month"))
+
+    st.markdown("##### 民生保障")
+    render_benefits_tile(f)
 
     table = lists.league_table(result, "community", settings())
     left, right = st.columns([3, 2])

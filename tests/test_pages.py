@@ -20,6 +20,7 @@ from tests import hostile_store
 PAGES = {
     "overview": "pages/cockpit.py",
     "cases": "pages/cases.py",
+    "benefits": "pages/benefits.py",
     "bigscreen": "pages/bigscreen.py",
     "glossary": "pages/glossary.py",
     "data": "pages/data_status.py",
@@ -65,6 +66,32 @@ def test_overview_shows_the_metrics_values(app, demo_url):
     assert shown["办结率"] == fmt_kpi("cases.closure_rate", k["cases.closure_rate"])
     assert shown["受理量"] == fmt_kpi("cases.total", k["cases.total"])
     assert shown["超期未办结"] == fmt_kpi("cases.overdue_open", k["cases.overdue_open"])
+
+
+def test_benefits_page_shows_the_figures(app, demo_url):
+    from metrics import benefits
+
+    app.switch_page(PAGES["benefits"]).run()
+    assert not app.exception and not app.error
+    engine = get_engine(demo_url)
+    q = make_query(engine, preset_period("近12个月", make_query(
+        engine, preset_period("本月", __import__("datetime").date.today())).as_of.date()))
+    k = benefits.compute(engine, q, by=()).kpis
+    shown = _shown(app)
+    for key in ("benefits.urban_dibao.persons", "benefits.temporary_relief.cases",
+                "benefits.exceptions", "benefits.medical_insurance.enrolment_rate"):
+        from metrics.registry import REGISTRY
+        assert shown[REGISTRY[key].label] == fmt_kpi(key, k[key]), key
+    frames = [d.value for d in app.dataframe]
+    report = next(f for f in frames if "保障类别" in f.columns and "同期人数" in f.columns)
+    assert list(report["保障类别"]) == ["城市低保", "农村低保", "特困供养", "临时救助",
+                                      "残疾人生活补贴", "重度残疾人护理补贴"]
+    audit = next(f for f in frames if "身份标识(前8位)" in f.columns)
+    assert all(len(p) <= 9 for p in audit["身份标识(前8位)"])
+    # the 管委会 hands in monthly statistics, the others lists: both named
+    assert any("名单、月报统计" in c.value for c in app.caption)
+    app.selectbox(key="benefits_month").select_index(3).run()
+    assert not app.exception
 
 
 def test_cases_page_follows_the_filters(app, demo_url):

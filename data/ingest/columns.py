@@ -22,7 +22,12 @@ ROLES = ["街道干部", "社区书记", "社区干部", "网格员"]
 RESOLUTION_LEVELS = ["社区", "街道", "上级"]
 SATISFACTION = ["满意", "基本满意", "不满意"]
 PETITION_FORMS = ["来信", "来访", "网上", "电话"]
-PROGRAMS = ["城市低保", "农村低保", "特困供养", "临时救助", "残疾人生活补贴", "重度残疾人护理补贴"]
+# The six benefit programs of KPI.md, each with the code its KPI keys use
+# (benefits.urban_dibao.persons): the one home of the program list.
+PROGRAM_CODES = {"城市低保": "urban_dibao", "农村低保": "rural_dibao", "特困供养": "tekun",
+                 "临时救助": "temporary_relief", "残疾人生活补贴": "disability_living",
+                 "重度残疾人护理补贴": "disability_care"}
+PROGRAMS = list(PROGRAM_CODES)
 INCIDENT_CATEGORIES = ["刑事", "治安", "治安灾害事故", "交通事故", "火灾", "群众求助", "举报投诉", "其它"]
 
 # Spelling variants that mean exactly one value of a closed list.
@@ -37,6 +42,7 @@ CLOSED_LISTS: dict[tuple[str, str], list[str]] = {
     ("incidents", "category"): INCIDENT_CATEGORIES,
     ("benefit_recipients", "program"): PROGRAMS,
     ("benefit_standards", "program"): PROGRAMS,
+    ("benefit_monthly", "program"): PROGRAMS,
 }
 
 # ---------------------------------------------------------------------------------------
@@ -73,6 +79,9 @@ ZH_HEADERS: dict[str, dict[str, str]] = {
     "insurance_enrolment": {"community": "社区", "year": "年度", "required": "应参保人数",
                             "enrolled": "已参保人数"},
     "benefit_standards": {"year": "年度", "program": "保障类别", "monthly_amount": "月标准"},
+    "benefit_monthly": {"community": "社区", "month": "月份", "program": "保障类别",
+                        "households": "户数", "persons": "人数", "spending": "支出金额",
+                        "new": "新增人数", "exited": "退出人数"},
     "notices": {"notice_id": "通知编号", "title": "标题", "body": "内容", "valid_from": "生效日期",
                 "valid_to": "截止日期"},
 }
@@ -81,6 +90,13 @@ ZH_HEADERS: dict[str, dict[str, str]] = {
 SYNONYMS: dict[str, list[str]] = {
     "community": ["所属社区", "社区", "社区名称"],
     "grid_id": ["网格编号", "所属网格编号"],
+    # the civil-affairs monthly report's own words (民政统计月报)
+    "month": ["统计月份", "年月", "月份"],
+    "households": ["保障户数", "户数"],
+    "persons": ["保障人数", "人数"],
+    "spending": ["支出", "保障金支出", "资金支出", "支出金额"],
+    "new": ["新增", "本月新增", "新增人数"],
+    "exited": ["退出", "本月退出", "退出人数", "减少人数"],
 }
 
 # Columns holding raw ID numbers: turned into person_key, never stored.

@@ -48,6 +48,9 @@ EXAMPLES: dict[str, dict[str, object]] = {
                       "granted_on": date(2024, 3, 8), "amount": Decimal("1500.00"), "reason": "因病"},
     "insurance_enrolment": {"community": "城东社区", "year": 2024, "required": 5200, "enrolled": 5013},
     "benefit_standards": {"year": 2024, "program": "城市低保", "monthly_amount": Decimal("750.00")},
+    "benefit_monthly": {"community": "城东社区", "month": "2024-03", "program": "城市低保",
+                        "households": 112, "persons": 186, "spending": Decimal("118420.00"),
+                        "new": 4, "exited": 2},
     "notices": {"notice_id": "N001", "title": "疾控提示", "body": "流感高发季，请及时接种流感疫苗。",
                 "valid_from": date(2024, 11, 1), "valid_to": date(2024, 12, 31)},
 }

@@ -190,6 +190,8 @@ benefit_recipients = Table(
     Column("monthly_amount", Numeric(12, 2)),
     Index("ix_benefit_recipients_program", "program", "start_month"),
     Index("ix_benefit_recipients_community", "community"),
+    # the double-enrolment check (低保 and 特困 for one person) joins on it (migration 0006)
+    Index("ix_benefit_recipients_person_key", "person_key"),
     _origin(),
     **MYSQL,
 )
@@ -232,6 +234,25 @@ benefit_standards = Table(
     Column("year", Integer, primary_key=True, autoincrement=False),
     _str("program", 20, primary_key=True),
     Column("monthly_amount", Numeric(12, 2)),
+    _origin(),
+    **MYSQL,
+)
+
+# The monthly statistics (民政统计月报) an office without recipient lists receives: per
+# community, month and program the households, persons, spending (元) and, where given,
+# new and exited persons (migration 0006). Where the recipient lists cover a community,
+# program and month, they win (metrics.benefits).
+benefit_monthly = Table(
+    "benefit_monthly", metadata,
+    _str("community", primary_key=True),
+    _str("month", MONTH, primary_key=True),
+    _str("program", 20, primary_key=True),
+    Column("households", Integer),
+    Column("persons", Integer),
+    Column("spending", Numeric(14, 2)),
+    Column("new", Integer),
+    Column("exited", Integer),
+    Index("ix_benefit_monthly_month", "month"),
     _origin(),
     **MYSQL,
 )
@@ -326,7 +347,7 @@ DATA_TABLES: dict[str, Table] = {
     t.name: t for t in (
         communities, grids, cadres, cases, petitions, incidents, attendance, worklogs,
         benefit_recipients, benefit_payments, relief_grants, insurance_enrolment,
-        benefit_standards, notices,
+        benefit_standards, benefit_monthly, notices,
     )
 }
 
@@ -343,5 +364,6 @@ RECORD_DATE: dict[str, str] = {
     "relief_grants": "granted_on",
     "insurance_enrolment": "year",
     "benefit_standards": "year",
+    "benefit_monthly": "month",
     "notices": "valid_from",
 }

@@ -14,9 +14,13 @@ lanes; small ones do not need them.
     cube.py     running them in date-range lanes, decoding the rows
     rollup.py   roll-ups and figures from counts (``compute``, ``Result``)
     composite.py  a domain made of other domains' results (cadre appraisal)
+    union.py    a domain made of several row sources with a precedence, its counts split
+                by one dimension's values (benefits: lists or monthly statistics, per program)
 """
 from metrics.engine.composite import Composite
-from metrics.engine.domain import Domain
-from metrics.engine.rollup import Result, compute, figures
+from metrics.engine.domain import Distinct, Domain
+from metrics.engine.rollup import Result, compute, figures, reference_month
+from metrics.engine.union import Split, Union
 
-__all__ = ["Composite", "Domain", "Result", "compute", "figures"]
+__all__ = ["Composite", "Distinct", "Domain", "Result", "Split", "Union", "compute", "figures",
+           "reference_month"]

@@ -7,17 +7,49 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import Date, DateTime, Table, and_
+from sqlalchemy import Date, DateTime, String, Table, and_, false, literal, or_, select, \
+    union_all
 
 from metrics.context import Query
+from metrics.sqlfn import month_of
 
 Indicators = Mapping[str, Any]  # name -> SQL expression of one row (0/1 or a small integer)
 
 
 def _no_filter(q: Query) -> list:
     return []
+
+
+@dataclass(frozen=True)
+class Distinct:
+    """A count that is the number of distinct non-NULL values of an indicator within a cube
+    group (households among the persons of a community, program and month), not a sum.
+    Roll-ups add the groups' values up, so the value must not be shared between groups."""
+
+    value: Callable[[Indicators], Any]
+
+
+def months_until(q: Query) -> list[str]:
+    """The 'YYYY-MM' months the period touches, up to the month of as_of."""
+    last = f"{q.as_of:%Y-%m}"
+    return [m for m in q.period.months() if m <= last]
+
+
+def months_table(q: Query):
+    """The period's months up to as_of as a one-column table ``month`` (bound texts); the
+    same object for the same months, so that a statement's join and keys name one table."""
+    return _months_table(tuple(months_until(q)))
+
+
+@lru_cache(maxsize=256)
+def _months_table(months: tuple[str, ...]):
+    if not months:
+        return select(literal("", String(7)).label("month")).where(false()).subquery("months")
+    parts = [select(literal(m, String(7)).label("month")) for m in months]
+    return (union_all(*parts) if len(parts) > 1 else parts[0]).subquery("months")
 
 
 @dataclass(frozen=True)
@@ -49,6 +81,17 @@ class Domain:
       ``(keys, counts)``: ``keys`` maps every breakdown (``month`` included) to its value,
       ``counts`` some count names to numbers; the engine adds them to the cube (text keys).
     - ``coded_keys`` / ``lanes``: the speed options for large tables (see the engine).
+    - ``spell``: (start, end) month columns ('YYYY-MM' texts; end NULL = open): each row is
+      counted once in every month of the period, up to as_of, that the spell covers (a
+      recipient active from start to end); the cohort is then unused.
+    - ``stocks``: counts that are a state, not a flow (persons receiving a benefit): a
+      group's value is its value in the *reference month* — the month of the period's end,
+      or of as_of if earlier — and, by month, each month's own.
+    - ``provenance``: which source the rows come from (``list``, ``monthly``) when a
+      ``metrics.engine.union.Union`` ranks sources; None: not subject to precedence.
+
+    A cohort column holding 'YYYY-MM' texts (a payment's month) puts a row in every period
+    that touches its month, up to the month of as_of.
     """
 
     name: str
@@ -67,6 +110,13 @@ class Domain:
     scope_column: Any = "community"
     coded_keys: bool = False
     lanes: bool = False
+    spell: tuple[Any, Any] | None = None
+    stocks: tuple[str, ...] = ()
+    provenance: str | None = None
+
+    @property
+    def stock_names(self) -> tuple[str, ...]:
+        return self.stocks
 
     @property
     def breakdowns(self) -> tuple[str, ...]:
@@ -91,6 +141,29 @@ class Domain:
     def from_clause(self):
         return self.source() if self.source else self.table
 
+    @property
+    def monthly_cohort(self) -> bool:
+        """Whether the cohort column holds 'YYYY-MM' texts rather than dates."""
+        return self.spell is None and isinstance(self.cohort_column.type, String)
+
+    def rows_from(self, q: Query):
+        """The FROM clause of the cube: with a spell, the rows joined with each month of
+        the period (up to as_of) that they cover."""
+        if self.spell is None:
+            return self.from_clause
+        start, end = (self._col(c) for c in self.spell)
+        months = months_table(q)
+        return self.from_clause.join(months, and_(
+            start <= months.c.month, or_(end.is_(None), end >= months.c.month)))
+
+    def month_key(self, q: Query):
+        """A row's month ('YYYY-MM'): the covered month of a spell, the cohort's month."""
+        if self.spell is not None:
+            return months_table(q).c.month
+        if self.monthly_cohort:
+            return self.cohort_column
+        return month_of(self.cohort_column)
+
     def is_scope_dimension(self, dim: str) -> bool:
         """Whether the breakdown is by the scope's column (its units are communities)."""
         return dim in self.dimensions and self.column(dim) is self._col(self.scope_column)
@@ -102,8 +175,18 @@ class Domain:
         """The rows of the period's cohort: dated in the period and by as_of, in scope.
         A date column (not a timestamp) is compared with dates: SQLite keeps dates as
         'YYYY-MM-DD' text, which a timestamp bound would not match."""
+        if self.spell is not None:
+            start, end = (self._col(c) for c in self.spell)
+            months = months_until(q)
+            if not months:
+                return false()
+            return and_(start <= months[-1], or_(end.is_(None), end >= months[0]),
+                        *self.scope_filter(q), *self.where(q))
         date = self.cohort_column
-        if isinstance(date.type, Date) and not isinstance(date.type, DateTime):
+        if self.monthly_cohort:
+            bounds = [date >= f"{q.period.start:%Y-%m}", date <= f"{q.period.end:%Y-%m}",
+                      date <= f"{q.as_of:%Y-%m}"]
+        elif isinstance(date.type, Date) and not isinstance(date.type, DateTime):
             bounds = [date >= q.period.start, date <= q.period.end, date <= q.as_of.date()]
         else:
             bounds = [date >= q.period.start_dt, date < q.period.end_exclusive_dt,

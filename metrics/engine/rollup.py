@@ -20,6 +20,7 @@ from metrics.context import Query
 from metrics.engine.composite import Composite
 from metrics.engine.cube import Cube, beside, load_cube
 from metrics.engine.domain import Domain
+from metrics.engine.union import Union, load_union
 from metrics.stats import rate
 
 Figures = dict[str, float | int | None]
@@ -53,15 +54,22 @@ def figures(domain: Domain, counts: Counts, hours: np.ndarray, backlog: int | No
             settings, population: int | None = None) -> Figures:
     """Every KPI of the domain from one group's counts, its durations in hours (sorted
     ascending), its backlog and its population, in registry order (``overall`` KPIs are
-    left to ``compute``)."""
+    left to ``compute``). A KPI whose ``unknown`` counts are not all 0 is null (a source
+    that did not give the figure); ``divisor`` scales counts and ratios (fen to yuan)."""
     out: Figures = {}
     for kpi in registry.of_domain(domain.name):
         if kpi.kind == "overall":
             continue
-        if kpi.kind == "count":
-            out[kpi.key] = _sum(counts, kpi.count)
+        if kpi.unknown and _sum(counts, kpi.unknown):
+            out[kpi.key] = None
+        elif kpi.kind == "count":
+            total = _sum(counts, kpi.count)
+            out[kpi.key] = total / kpi.divisor if kpi.divisor != 1 else total
         elif kpi.kind == "rate":
             out[kpi.key] = rate(_sum(counts, kpi.num), _sum(counts, kpi.den))
+        elif kpi.kind == "ratio":
+            value = rate(_sum(counts, kpi.num), _sum(counts, kpi.den))
+            out[kpi.key] = None if value is None else value / kpi.divisor
         elif kpi.kind == "backlog":
             out[kpi.key] = backlog
         elif kpi.kind == "per_capita":
@@ -107,10 +115,37 @@ def duration_histogram(hours: np.ndarray) -> dict[str, int]:
     return dict(zip(DURATION_LABELS, counts.tolist()))
 
 
+def reference_month(q: Query) -> str:
+    """The month a stock is read in: that of the period's end, or of as_of if earlier."""
+    return f"{min(q.period.end, q.as_of.date()):%Y-%m}"
+
+
+def _stock_rows(domain, cube: Cube, q: Query) -> np.ndarray | None:
+    """Per cube row, whether it lies in the reference month (None: no stocks)."""
+    if not domain.stock_names:
+        return None
+    codes, units = cube.dims["month"]
+    ref = reference_month(q)
+    return np.array([units[c] == ref for c in codes.tolist()], dtype=bool)
+
+
+def _at_reference(domain, cube: Cube, at_ref: np.ndarray | None) -> np.ndarray:
+    """The cube's counts with each stock column kept only in reference-month rows."""
+    if at_ref is None:
+        return cube.counts
+    counts = cube.counts.copy()
+    for name in domain.stock_names:
+        j = domain.count_names.index(name)
+        counts[~at_ref, j] = 0
+    return counts
+
+
 def _roll_up(domain: Domain, cube: Cube, dim: str, hours: np.ndarray,
-             duration_row: np.ndarray, settings, people: Population) -> tuple[dict, dict]:
+             duration_row: np.ndarray, settings, people: Population,
+             at_ref: np.ndarray | None = None) -> tuple[dict, dict]:
     """Figures and additive counts per unit of one dimension (sorted by unit); ``hours``
-    are the durations sorted ascending and ``duration_row`` their cube rows."""
+    are the durations sorted ascending and ``duration_row`` their cube rows. Stocks are
+    read in the reference month (``at_ref`` rows), by month in each month."""
     def population(unit: str) -> int | None:
         by_unit = domain.is_scope_dimension(dim)
         return people.of(unit) if by_unit else people.total
@@ -118,7 +153,8 @@ def _roll_up(domain: Domain, cube: Cube, dim: str, hours: np.ndarray,
     codes, units = cube.dims[dim]
     by_unit = np.argsort(codes, kind="stable")
     sizes_rows = np.bincount(codes, minlength=len(units))  # every unit has a cube row
-    sums = np.add.reduceat(cube.counts[by_unit], np.cumsum(sizes_rows) - sizes_rows, axis=0) \
+    matrix = cube.counts if dim == "month" else _at_reference(domain, cube, at_ref)
+    sums = np.add.reduceat(matrix[by_unit], np.cumsum(sizes_rows) - sizes_rows, axis=0) \
         if len(codes) else np.zeros((0, len(names)), dtype=np.int64)
     # a stable sort by unit keeps each unit's durations sorted, in one slice
     # (small integers: numpy sorts them stably by radix, in linear time)
@@ -145,7 +181,7 @@ def _roll_up(domain: Domain, cube: Cube, dim: str, hours: np.ndarray,
     return dict(sorted(out.items())), dict(sorted(counts.items()))
 
 
-def compute(engine: Engine, domain: Domain | Composite, q: Query,
+def compute(engine: Engine, domain: Domain | Composite | Union, q: Query,
             by: tuple[str, ...] | None = None, known: dict | None = None) -> Result:
     """The domain's figures for the query, overall and for each breakdown in ``by``
     (default: every breakdown of the domain). A composite domain combines other domains'
@@ -154,12 +190,15 @@ def compute(engine: Engine, domain: Domain | Composite, q: Query,
     if isinstance(domain, Composite):
         return domain.combine(engine, q, tuple(by), known or {})
     overall = beside(engine, q, domain.overall) if domain.overall else None
-    cube = load_cube(engine, domain, q)
+    cube = load_union(engine, domain, q) if isinstance(domain, Union) \
+        else load_cube(engine, domain, q)
+    at_ref = _stock_rows(domain, cube, q)
     people = Population.read(engine, q) if any(
         k.kind == "per_capita" for k in registry.of_domain(domain.name)) else Population({})
     order = np.argsort(cube.seconds)
     hours, duration_row = cube.seconds[order] / 3600.0, cube.duration_row[order]
-    totals = dict(zip(domain.count_names, cube.counts.sum(axis=0).tolist()))
+    totals = dict(zip(domain.count_names,
+                      _at_reference(domain, cube, at_ref).sum(axis=0).tolist()))
     backlog = int(cube.backlog.sum()) if domain.backlog else None
     result = Result(domain=domain.name,
                     kpis=figures(domain, totals, hours, backlog, q.settings, people.total),
@@ -167,7 +206,8 @@ def compute(engine: Engine, domain: Domain | Composite, q: Query,
                     duration_hist=duration_histogram(hours) if domain.duration else {})
     for dim in by:
         result.groups[dim], result.counts[dim] = _roll_up(domain, cube, dim, hours,
-                                                          duration_row, q.settings, people)
+                                                          duration_row, q.settings, people,
+                                                          at_ref)
     if overall is not None:
         result.kpis.update(overall.result())
     return result

@@ -7,14 +7,13 @@ point-in-time set (e.g. open cases past their deadline) by the same dimensions.
 """
 from __future__ import annotations
 
-from sqlalchemy import Text, func, select, union_all
+from sqlalchemy import Text, distinct, func, select, union_all
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.functions import FunctionElement
 
 from metrics.context import Query
-from metrics.engine.domain import Domain
+from metrics.engine.domain import Distinct, Domain
 from metrics.engine.keys import Dictionaries, coded_key
-from metrics.sqlfn import month_of
 
 
 class int_list_agg(FunctionElement):
@@ -37,11 +36,18 @@ def _int_list_agg_postgresql(element, compiler, **kw):
     return "string_agg(CAST(%s AS TEXT), ',')" % compiler.process(value, **kw)
 
 
-def _text_keys(domain: Domain, with_month: bool = True) -> list:
+def _text_keys(domain: Domain, q: Query, with_month: bool = True) -> list:
     keys = [domain.column(dim).label(dim) for dim in domain.dimensions]
     if with_month:
-        keys.append(month_of(domain.cohort_column).label("month"))
+        keys.append(domain.month_key(q).label("month"))
     return keys
+
+
+def _aggregate(formula, columns):
+    """A count over a group: the sum of its formula, or its distinct values (Distinct)."""
+    if isinstance(formula, Distinct):
+        return func.count(distinct(formula.value(columns)))
+    return func.sum(formula(columns))
 
 
 def cube_statement(domain: Domain, q: Query, dialect: str,
@@ -53,11 +59,11 @@ def cube_statement(domain: Domain, q: Query, dialect: str,
     carries only the key and small integers, not the timestamps.
     """
     keys = ([coded_key(domain, dictionaries).label("key")] if dictionaries is not None
-            else _text_keys(domain))
+            else _text_keys(domain, q))
     indicators = domain.indicators(q)
     seconds = [domain.duration(q).label("seconds")] if domain.duration else []
     inner = select(*keys, *[expr.label(n) for n, expr in indicators.items()], *seconds) \
-        .select_from(domain.from_clause).where(domain.cohort_filter(q))
+        .select_from(domain.rows_from(q)).where(domain.cohort_filter(q))
     if dialect == "sqlite":  # a LIMIT keeps SQLite from flattening the subquery (see above)
         inner = inner.limit(-1)
     inner = inner.subquery("per_row")
@@ -65,7 +71,7 @@ def cube_statement(domain: Domain, q: Query, dialect: str,
     durations = [func.count(inner.c.seconds).label("timed"),
                  int_list_agg(inner.c.seconds).label("seconds")] if domain.duration else []
     return (select(*outer_keys, func.count().label("total"),
-                   *[func.sum(f(inner.c)).label(n) for n, f in domain.counts.items()],
+                   *[_aggregate(f, inner.c).label(n) for n, f in domain.counts.items()],
                    *durations)
             .group_by(*outer_keys))
 
@@ -74,7 +80,7 @@ def backlog_statement(domain: Domain, q: Query, dictionaries: Dictionaries | Non
     """The point-in-time set as of as_of by the domain's dimensions (no month): the union
     of the domain's parts, so that each part can be answered from its own index."""
     keys = ([coded_key(domain, dictionaries, with_month=False).label("key")]
-            if dictionaries is not None else _text_keys(domain, with_month=False))
+            if dictionaries is not None else _text_keys(domain, q, with_month=False))
     selects = [select(*keys).select_from(domain.from_clause)
                .where(*conds, *domain.scope_filter(q), *domain.where(q))
                for conds in domain.backlog(q)]

@@ -326,3 +326,40 @@ def score_distribution(df: pd.DataFrame, theme: Theme, *, score: str, group: str
     fig = _layout(fig, theme, height)
     fig.update_layout(showlegend=False, margin=dict(t=36))  # room for the tier labels
     return fig
+
+
+# ------------------------------------------------------------------------ 民生保障
+
+def series_by_month(df: pd.DataFrame, theme: Theme, *, x: str, series: str, value: str,
+                    y_title: str, stacked: bool = False, money: bool = False,
+                    height: int = 320) -> go.Figure:
+    """One line (or stacked bar) per series (programs, reasons) by month."""
+    fig = go.Figure()
+    for i, (name, part) in enumerate(df.groupby(series, sort=False)):
+        colour = theme.palette[i % len(theme.palette)]
+        hover = "%{x} " + text_label(name) + ": %{y:,.2f} 元" if money else \
+            "%{x} " + text_label(name) + ": %{y:,}"
+        if stacked:
+            fig.add_bar(x=part[x], y=part[value], name=text_label(name), marker_color=colour,
+                        hovertemplate=hover + "<extra></extra>")
+        else:
+            fig.add_scatter(x=part[x], y=part[value], name=text_label(name),
+                            mode="lines+markers", line=dict(color=colour, width=2),
+                            hovertemplate=hover + "<extra></extra>")
+    fig.update_layout(barmode="stack")
+    fig.update_xaxes(type="category", categoryorder="category ascending")
+    fig.update_yaxes(title=y_title, rangemode="tozero", tickformat=",.0f")
+    return _layout(fig, theme, height)
+
+
+def actual_vs_standard(df: pd.DataFrame, theme: Theme, *, label: str, actual: str,
+                       standard: str, height: int = 320) -> go.Figure:
+    """Per program the monthly average per person (bars) beside the year's standard."""
+    fig = go.Figure()
+    fig.add_bar(x=df[label].map(text_label), y=df[actual], name="月人均支出",
+                marker_color=theme.palette[0], texttemplate="%{y:,.0f}", textposition="outside")
+    fig.add_bar(x=df[label].map(text_label), y=df[standard], name="当年月标准",
+                marker_color=theme.palette[8], texttemplate="%{y:,.0f}", textposition="outside")
+    fig.update_layout(barmode="group")
+    fig.update_yaxes(title="元/人·月", rangemode="tozero")
+    return _layout(fig, theme, height)

@@ -2,7 +2,7 @@
 valid_to), imported like any table and editable on the data page.
 
 Revision ID: 0007_notices
-Revises: 0005_appraisal
+Revises: 0006_benefit_monthly
 Create Date: 2026-11-28
 """
 from __future__ import annotations
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0007_notices"
-down_revision = "0005_appraisal"
+down_revision = "0006_benefit_monthly"
 branch_labels = None
 depends_on = None
 
