@@ -9,7 +9,7 @@ import pandas as pd
 from sqlalchemy import Engine, or_, select
 
 from data.store.schema import cadres, cases
-from metrics import tables
+from metrics import roster, tables
 from metrics.cases import DOMAIN, past_deadline
 from metrics.context import Query
 from metrics.engine import Result
@@ -28,7 +28,7 @@ def overdue_backlog(engine: Engine, q: Query, limit: int = 200) -> pd.DataFrame:
     conds = [*past_deadline(q), *DOMAIN.scope_filter(q),
              or_(c.closed_at.is_(None), c.closed_at > q.as_of)]
     stmt = (select(c.case_id, c.reported_at, c.deadline_at, c.category, c.community,
-                   c.grid_id, c.handler_id, cadres.c.name.label("handler"))
+                   c.grid_id, c.handler_id, roster.visible_name(q).label("handler"))
             .select_from(cases.outerjoin(cadres, cadres.c.cadre_id == c.handler_id))
             .where(*conds).order_by(c.deadline_at, c.case_id).limit(limit))
     with engine.connect() as conn:
@@ -45,11 +45,12 @@ def overdue_backlog(engine: Engine, q: Query, limit: int = 200) -> pd.DataFrame:
 
 def lost_point_cases(engine: Engine, q: Query, community: str) -> pd.DataFrame:
     """失分工单: the community's cohort cases that cost points in 三率综合得分 (``points``)
-    or in 按期办结率 (``on_time_points``, percentage points), with the reasons."""
+    or in 按期办结率 (``on_time_points``, percentage points), with the reasons. A community
+    outside the viewer's (``q.allowed``) raises ``OutOfScope``."""
     c = cases.c
-    unit_q = Query(q.period, (community,), q.as_of, q.settings)
+    unit_q = Query(q.period, (community,), q.as_of, q.settings, q.allowed)
     columns = [c.case_id, c.reported_at, c.category, c.grid_id, c.handler_id,
-               cadres.c.name.label("handler")]
+               roster.visible_name(q).label("handler")]
     df = tables.lost_points(engine, DOMAIN, unit_q, RANK_BY, ("cases.on_time_rate",), columns,
                             joins=cases.outerjoin(cadres, cadres.c.cadre_id == c.handler_id))
     return df.rename(columns={"cases.on_time_rate:points": "on_time_points"})

@@ -158,6 +158,11 @@ SCHEMA: dict[str, Any] = {
         "refresh_seconds": Key(300, "int", 10, 86_400),
         "stale_hours": Key(24, "float", 0, 720, low_open=True),
     },
+    "auth": {
+        "max_failures": Key(5, "int", 1, 100),
+        "lockout_minutes": Key(15.0, "float", 0, 10_080, low_open=True),
+        "session_hours": Key(8.0, "float", 0, 720, low_open=True),
+    },
     "import": {
         "synonyms": _synonym_tables(),
     },

@@ -20,6 +20,8 @@ from metrics.period import preset_period
 from metrics.engine import Result
 from metrics.registry import REGISTRY, target
 from pages.ui import charts
+from metrics.access import restrict
+from pages.ui.access import current_viewer, guard
 from pages.ui.common import Filters, cases_for, engine, group_frame, settings, store_as_of
 from pages.ui.safe import md
 
@@ -48,7 +50,10 @@ def slide_at(epoch_seconds: float, n_slides: int, rotate_seconds: int) -> int:
 
 def _filters() -> Filters:
     as_of = store_as_of(resolve_url())
-    return Filters(preset_period("本年", as_of.date()), "本年", (), as_of)
+    viewer = current_viewer()
+    allowed = viewer.allowed if viewer else ()   # no viewer: OutOfScope, never figures
+    return Filters(preset_period("本年", as_of.date()), "本年", restrict((), allowed), as_of,
+                   allowed=allowed)
 
 
 def slide_overview(result: Result) -> None:
@@ -114,5 +119,6 @@ def show_slide() -> None:
     RENDER[name](cases_for(f, by=("category", "channel", "community", "month")))
 
 
+guard("bigscreen")
 st.html(SCREEN_CSS)
 show_slide()

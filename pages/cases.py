@@ -13,6 +13,7 @@ from metrics.cases import level_shares
 from metrics.formatting import NULL, fmt_kpi
 from metrics.registry import REGISTRY, target
 from metrics.tables import HI, LO
+from pages.ui.access import run_page
 from pages.ui import charts
 from pages.ui.common import (cases_for, empty_state, engine, group_frame, kpi_row, page_header,
                              settings, sidebar_filters)
@@ -210,4 +211,4 @@ def main() -> None:
         render_backlog(f)
 
 
-main()
+run_page("cases", main)

@@ -2,10 +2,14 @@
 data-quality findings, and the office's settings (its name, removing the demo)."""
 from __future__ import annotations
 
+import pandas as pd
 import streamlit as st
+
+from data.store import audit, clock, users
 
 from data.store.db import resolve_url
 from data.store.inventory import AHEAD_NOTE, inventory_table, shown_url, table_stats
+from pages.ui.access import current_viewer, run_page
 from pages.ui.import_panel import esc, render_import_panel, render_quality_panel
 from pages.ui.common import sidebar_filters, engine, page_header
 from pages.ui.office_panel import render_office_panel
@@ -26,17 +30,59 @@ def render_inventory(f) -> None:
         st.caption(f"数据库: {esc(shown_url(resolve_url()))}")
 
 
+def render_users() -> None:
+    st.subheader("用户")
+    rows = users.listing(engine())
+    if not rows:
+        st.info("尚未创建用户, 未启用登录。创建第一个用户后, 每个页面都需要登录: "
+                "python cli.py user add 用户名 --role leader")
+    else:
+        now = clock.now()
+        st.dataframe(pd.DataFrame([{
+            "用户名": u.name, "角色": users.ROLES.get(u.role, u.role), "社区": u.community or "",
+            "状态": "已停用" if u.disabled else (f"锁定至 {u.locked_until:%H:%M}" if
+                                              u.locked_until and u.locked_until > now else "正常"),
+            "创建时间": u.created_at} for u in rows]), hide_index=True, key="data_users",
+            column_config={"创建时间": st.column_config.DatetimeColumn(format="YYYY-MM-DD HH:mm")})
+    st.caption("新增、停用用户和修改密码在命令行进行: python cli.py user add|list|disable|passwd")
+
+
+def render_audit() -> None:
+    st.subheader("操作记录")
+    families = {"": "全部", **{k: v for k, v in audit.ACTIONS.items()}}
+    action = st.selectbox("操作", list(families), format_func=families.get, key="data_audit_action")
+    entries = audit.recent(engine(), limit=500, action=action or None)
+    if not entries:
+        st.caption("暂无记录")
+        return
+    st.dataframe(pd.DataFrame([{"时间": e.at, "操作人": e.actor, "操作": e.label, "内容": e.detail}
+                               for e in entries]), hide_index=True, key="data_audit",
+                 column_config={"时间": st.column_config.DatetimeColumn(
+                     format="YYYY-MM-DD HH:mm:ss"),
+                     "内容": st.column_config.TextColumn(width="large")})
+    st.caption(f"最近 {len(entries)} 条, 最新的在前; 命令行: python cli.py audit --limit N --action A")
+
+
 def main() -> None:
     f = sidebar_filters()
     page_header("数据管理", f)
     render_inventory(f)
-    tab_import, tab_quality, tab_office = st.tabs(["导入数据", "数据质量", "街道设置"])
-    with tab_import:
+    viewer = current_viewer()
+    names = ["导入数据", "数据质量", "街道设置"]
+    if viewer.may("audit"):
+        names += ["用户", "操作记录"]
+    tabs = st.tabs(names)
+    with tabs[0]:
         render_import_panel(engine())
-    with tab_quality:
+    with tabs[1]:
         render_quality_panel(engine())
-    with tab_office:
+    with tabs[2]:
         render_office_panel(engine())
+    if viewer.may("audit"):
+        with tabs[3]:
+            render_users()
+        with tabs[4]:
+            render_audit()
 
 
-main()
+run_page("data_status", main)

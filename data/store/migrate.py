@@ -35,8 +35,9 @@ from data.store import clock
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 FIRST = "0001_first_release"
-HEAD = "0005_appraisal"
-REVISIONS = (FIRST, "0002_long_text", "0003_boundaries", "0004_onboarding", HEAD)  # oldest first; the test checks this against versions/
+HEAD = "0008_users"
+REVISIONS = (FIRST, "0002_long_text", "0003_boundaries", "0004_onboarding", "0005_appraisal",
+             HEAD)  # oldest first; the test checks this against versions/
 VERSION_TABLE = "alembic_version"
 COMMAND = "python cli.py db upgrade"
 

@@ -45,7 +45,9 @@ from data.ingest.masking import mask_text
 from data.ingest.parsing import encoding_label
 from data.ingest.templates import template_file_name, template_xlsx
 from data.quality import run_checks
-from data.store import clock
+from data.store import audit, clock
+from metrics.access import OPEN, OPEN_VIEWER
+from pages.ui.access import current_viewer, record
 from pages.ui.safe import md
 
 FORMAT_LABEL = {"csv": "CSV", "xlsx": "Excel（XLSX）", "xls": "Excel 97-2003（XLS）"}
@@ -188,7 +190,8 @@ def _render_import_panel(engine) -> None:
     st.download_button(f"下载「{TABLES[table].zh}」导入模板（Excel）", template_xlsx(table),
                        template_file_name(table),
                        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-                       key="imp_template")
+                       key="imp_template", on_click=record,
+                       args=("export", f"导入模板 {template_file_name(table)}"))
     upload = st.file_uploader("选择数据文件", type=["csv", "txt", "xlsx", "xlsm", "xls"],
                               key="imp_file")
     with st.expander("更多选项：导出时间、导入人、严格模式、映射文件"):
@@ -277,11 +280,14 @@ def render_file_step(engine, table: str, data: bytes, file_name: str, *,
     st.markdown("**第 3 步：导入**")
     if st.button("确认导入", type="primary", key="imp_confirm", disabled=not ready,
                  help=None if ready else "请先处理上面标出的问题"):
+        viewer = current_viewer() or OPEN_VIEWER
+        by = options.imported_by or (None if viewer.role == OPEN else viewer.name)
         with st.spinner("正在导入……"):
             result = import_file(engine, table, data, file_name, mapping=mapping,
                                  strict=options.strict, exported_at=options.exported_at,
-                                 imported_by=options.imported_by, sheet=layout.sheet,
+                                 imported_by=by, sheet=layout.sheet,
                                  create_missing=create)
+        record("import", audit.import_detail(table, file_name, result, "页面"))
         st.session_state["imp_result"] = (fid, table, result)
         if result.committed:
             _forget_file()          # the store changed: new names are known now
@@ -481,10 +487,12 @@ def _show_result(result: ImportResult) -> None:
         base = re.sub(r"\.[^.]*$", "", result.file_name or "import") + "_拒绝行"
         c1, c2 = st.columns(2)
         c1.download_button("下载拒绝行（CSV）", rejects_to_csv(result.rejects), f"{base}.csv",
-                           "text/csv", key="imp_rejects_csv")
+                           "text/csv", key="imp_rejects_csv", on_click=record,
+                           args=("export", f"拒绝行 {base}.csv({result.rejected} 行)"))
         c2.download_button("下载拒绝行（Excel）", rejects_to_xlsx(result.rejects), f"{base}.xlsx",
                            "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-                           key="imp_rejects_xlsx")
+                           key="imp_rejects_xlsx", on_click=record,
+                           args=("export", f"拒绝行 {base}.xlsx({result.rejected} 行)"))
 
 
 # ---------------------------------------------------------------------------------------
