@@ -595,6 +595,7 @@ def cmd_user(args) -> int:
             if not args.role:
                 raise CliError("参数错误 (bad arguments): user add 需要 --role "
                                + "|".join(users.ROLES))
+            users.check_new(engine, args.name, args.role, args.community)
             password = None if args.role == "screen" else _password(args, args.name)
             token = users.add(engine, args.name, args.role, args.community, password,
                               by=_actor())
@@ -611,6 +612,8 @@ def cmd_user(args) -> int:
                 return EXIT_OK
             print(f"用户 {args.name} 已是停用状态")
             return EXIT_NEGATIVE
+        if users.get(engine, args.name) is None:
+            raise users.UserError(f"没有用户「{args.name}」")
         users.set_password(engine, args.name, _password(args, args.name), by=_actor())
         print(f"已修改用户 {args.name} 的密码 (锁定已解除)")
         return EXIT_OK

@@ -108,10 +108,8 @@ def _check_password(password: str) -> None:
         raise UserError(f"密码太短: 至少 {MIN_PASSWORD} 个字符")
 
 
-def add(engine: Engine, name: str, role: str, community: str | None = None,
-        password: str | None = None, by: str = "命令行") -> str | None:
-    """Create a user; returns the screen token (shown once) for a ``screen`` user, else
-    None. ``community`` is required for, and only for, the ``community`` role."""
+def check_new(engine: Engine, name: str, role: str, community: str | None = None) -> None:
+    """Raise UserError unless ``add`` would take these (before asking for a password)."""
     name = (name or "").strip()
     if not name or len(name) > NAME or any(ch.isspace() for ch in name):
         raise UserError(f"用户名无效: 应为 1–{NAME} 个字符, 不含空格")
@@ -127,6 +125,16 @@ def add(engine: Engine, name: str, role: str, community: str | None = None,
             raise UserError(f"数据库中没有社区「{community}」")
     elif community:
         raise UserError(f"只有 community 角色可指定社区(「{role}」看全部社区)")
+    if get(engine, name) is not None:
+        raise UserError(f"用户「{name}」已存在")
+
+
+def add(engine: Engine, name: str, role: str, community: str | None = None,
+        password: str | None = None, by: str = "命令行") -> str | None:
+    """Create a user; returns the screen token (shown once) for a ``screen`` user, else
+    None. ``community`` is required for, and only for, the ``community`` role."""
+    name = (name or "").strip()
+    check_new(engine, name, role, community)
     token = None
     if role == "screen":
         token, pw_hash = secrets.token_urlsafe(32), None

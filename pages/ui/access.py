@@ -11,6 +11,10 @@
 
 Logins (success, failure, token), logouts and lockouts go to the audit trail
 (``data.store.audit``), as ``record(what, detail)`` does for a page's downloads.
+
+This module does not import ``pages.ui.common``: dashboard.py calls ``gate()`` before
+``st.navigation``, and common's import then would rerun the script (its pages-folder
+switch) and drop the messages of that first run.
 """
 from __future__ import annotations
 
@@ -20,7 +24,8 @@ import streamlit as st
 
 from data.store import audit, clock, users
 from metrics.access import OPEN, OPEN_VIEWER, PAGES, OutOfScope, Viewer
-from pages.ui.common import engine, settings
+from data.store.db import get_engine as engine
+from metrics.settings import load_settings as settings
 from pages.ui.safe import md
 
 SESSION = "_auth"          # {"name", "at"}: who logged in this browser session, and when
