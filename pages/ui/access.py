@@ -24,12 +24,19 @@ import streamlit as st
 
 from data.store import audit, clock, users
 from metrics.access import OPEN, OPEN_VIEWER, PAGES, OutOfScope, Viewer
-from data.store.db import get_engine as engine
+from data.store.db import get_engine, resolve_url
 from metrics.settings import load_settings as settings
 from pages.ui.safe import md
 
 SESSION = "_auth"          # {"name", "at"}: who logged in this browser session, and when
 NOTICE = "_auth_notice"    # a line for the login form (session expired, logged out)
+
+
+def engine():
+    """The store of the URL in force now (get_engine keeps one engine per URL)."""
+    return get_engine(resolve_url())
+
+
 ROLE_NAMES = {"leader": "领导", "community": "社区", "reviewer": "考核", "admin": "管理员",
               "screen": "大屏", OPEN: "未登录"}
 
