@@ -73,7 +73,7 @@ def main() -> None:
         names += ["用户", "操作记录"]
     tabs = st.tabs(names)
     with tabs[0]:
-        render_import_panel(engine())
+        render_import_panel(engine(), viewer)
     with tabs[1]:
         render_quality_panel(engine())
     with tabs[2]:

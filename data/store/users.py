@@ -20,7 +20,8 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import Engine, func, insert, select, update
+from sqlalchemy import Engine, func, insert, inspect, select, update
+from sqlalchemy.exc import SQLAlchemyError
 
 from data.store import audit, clock
 from data.store.schema import NAME, communities, users
@@ -88,8 +89,15 @@ def token_hash(token: str) -> str:
 def any_users(engine: Engine) -> bool:
     """Whether login is on: at least one user exists (disabled ones count: disabling the
     last user must not open the app to everyone)."""
-    with engine.connect() as conn:
-        return conn.execute(select(func.count()).select_from(users)).scalar_one() > 0
+    try:
+        with engine.connect() as conn:
+            return conn.execute(select(func.count()).select_from(users)).scalar_one() > 0
+    except SQLAlchemyError:
+        # a store from before migration 0008 (the app upgrades it first; a bare import of
+        # a page, or a tool reading an old file) has no users: login off
+        if inspect(engine).has_table(users.name):
+            raise
+        return False
 
 
 def get(engine: Engine, name: str) -> User | None:

@@ -46,8 +46,7 @@ from data.ingest.parsing import encoding_label
 from data.ingest.templates import template_file_name, template_xlsx
 from data.quality import run_checks
 from data.store import audit, clock
-from metrics.access import OPEN, OPEN_VIEWER
-from pages.ui.access import current_viewer, record
+from metrics.access import OPEN, OPEN_VIEWER, Viewer
 from pages.ui.safe import md
 
 FORMAT_LABEL = {"csv": "CSV", "xlsx": "Excel（XLSX）", "xls": "Excel 97-2003（XLS）"}
@@ -174,15 +173,15 @@ class ImportOptions:
     strict: bool = False
 
 
-def render_import_panel(engine) -> None:
+def render_import_panel(engine, viewer: Viewer = OPEN_VIEWER) -> None:
     """Choose the table, upload a file, then the mapping step and 确认导入."""
     try:
-        _render_import_panel(engine)
+        _render_import_panel(engine, viewer)
     except Exception as exc:  # noqa: BLE001 — never a traceback on the page
         st.error(f"导入面板出错：{md(type(exc).__name__)}。请刷新页面后重试。")
 
 
-def _render_import_panel(engine) -> None:
+def _render_import_panel(engine, viewer: Viewer) -> None:
     st.subheader("导入数据文件")
     st.caption("支持 CSV（UTF-8 / GBK 自动识别）、XLSX、XLS。上传后逐列确认每个表头对应的字段，"
                "预览无误再导入。身份证号导入时加密，电话号码不保存。")
@@ -190,8 +189,8 @@ def _render_import_panel(engine) -> None:
     st.download_button(f"下载「{TABLES[table].zh}」导入模板（Excel）", template_xlsx(table),
                        template_file_name(table),
                        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-                       key="imp_template", on_click=record,
-                       args=("export", f"导入模板 {template_file_name(table)}"))
+                       key="imp_template", on_click=audit.record,
+                       args=(engine, viewer.actor, "export", f"导入模板 {template_file_name(table)}"))
     upload = st.file_uploader("选择数据文件", type=["csv", "txt", "xlsx", "xlsm", "xls"],
                               key="imp_file")
     with st.expander("更多选项：导出时间、导入人、严格模式、映射文件"):
@@ -200,7 +199,7 @@ def _render_import_panel(engine) -> None:
         st.info("请选择要导入的文件。")
         return
     render_file_step(engine, table, upload.getvalue(), upload.name, mapping_file=mapping_file,
-                     options=options)
+                     options=options, viewer=viewer)
 
 
 def _render_options() -> tuple[ImportOptions, bytes | None]:
@@ -226,8 +225,10 @@ def _render_options() -> tuple[ImportOptions, bytes | None]:
 
 def render_file_step(engine, table: str, data: bytes, file_name: str, *,
                      mapping_file: bytes | None = None,
-                     options: ImportOptions | None = None) -> None:
-    """The mapping step for one uploaded file (its bytes), then 确认导入 and the result."""
+                     options: ImportOptions | None = None,
+                     viewer: Viewer = OPEN_VIEWER) -> None:
+    """The mapping step for one uploaded file (its bytes), then 确认导入 and the result;
+    the import and the rejects downloads go to the audit trail under ``viewer``."""
     options = options or ImportOptions()
     fid = _digest(data) + _digest(mapping_file)
     secret = bool(person_key_secret())   # the refusal depends on the configuration too
@@ -280,21 +281,21 @@ def render_file_step(engine, table: str, data: bytes, file_name: str, *,
     st.markdown("**第 3 步：导入**")
     if st.button("确认导入", type="primary", key="imp_confirm", disabled=not ready,
                  help=None if ready else "请先处理上面标出的问题"):
-        viewer = current_viewer() or OPEN_VIEWER
         by = options.imported_by or (None if viewer.role == OPEN else viewer.name)
         with st.spinner("正在导入……"):
             result = import_file(engine, table, data, file_name, mapping=mapping,
                                  strict=options.strict, exported_at=options.exported_at,
                                  imported_by=by, sheet=layout.sheet,
                                  create_missing=create)
-        record("import", audit.import_detail(table, file_name, result, "页面"))
+        audit.record(engine, viewer.actor, "import",
+                     audit.import_detail(table, file_name, result, "页面"))
         st.session_state["imp_result"] = (fid, table, result)
         if result.committed:
             _forget_file()          # the store changed: new names are known now
             st.cache_data.clear()   # pages' cached KPI sets and the inventory are stale now
     stored = st.session_state.get("imp_result")
     if stored and stored[0] == fid and stored[1] == table:
-        _show_result(stored[2])
+        _show_result(stored[2], engine, viewer)
 
 
 def _file_caption(layout: Layout) -> None:
@@ -462,7 +463,7 @@ def _save_mapping_form(engine, table: str, layout: Layout, choices: dict[int, st
                    icon=":material/bookmark_added:")
 
 
-def _show_result(result: ImportResult) -> None:
+def _show_result(result: ImportResult, engine, viewer: Viewer) -> None:
     if result.error:
         st.error("导入失败，数据库未做任何修改：" + md(result.error))
         return
@@ -487,12 +488,12 @@ def _show_result(result: ImportResult) -> None:
         base = re.sub(r"\.[^.]*$", "", result.file_name or "import") + "_拒绝行"
         c1, c2 = st.columns(2)
         c1.download_button("下载拒绝行（CSV）", rejects_to_csv(result.rejects), f"{base}.csv",
-                           "text/csv", key="imp_rejects_csv", on_click=record,
-                           args=("export", f"拒绝行 {base}.csv({result.rejected} 行)"))
+                           "text/csv", key="imp_rejects_csv", on_click=audit.record,
+                           args=(engine, viewer.actor, "export", f"拒绝行 {base}.csv({result.rejected} 行)"))
         c2.download_button("下载拒绝行（Excel）", rejects_to_xlsx(result.rejects), f"{base}.xlsx",
                            "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-                           key="imp_rejects_xlsx", on_click=record,
-                           args=("export", f"拒绝行 {base}.xlsx({result.rejected} 行)"))
+                           key="imp_rejects_xlsx", on_click=audit.record,
+                           args=(engine, viewer.actor, "export", f"拒绝行 {base}.xlsx({result.rejected} 行)"))
 
 
 # ---------------------------------------------------------------------------------------
