@@ -37,6 +37,9 @@ def engine():
     return get_engine(resolve_url())
 
 
+# our own constant style sheet: no sidebar on the login form
+HIDE_SIDEBAR = ('<style>[data-testid="stSidebar"], [data-testid="stSidebarCollapsedControl"]'
+                ' { display: none !important; }</style>')
 ROLE_NAMES = {"leader": "领导", "community": "社区", "reviewer": "考核", "admin": "管理员",
               "screen": "大屏", OPEN: "未登录"}
 
@@ -81,7 +84,11 @@ def current_viewer() -> Viewer | None:
 
 
 def login_form() -> None:
-    """The 用户名/密码 form; a success reruns the app logged in."""
+    """The 用户名/密码 form; a success reruns the app logged in. The page's path and query
+    stay as they were (a link to /cases?community=… opens that page after the login), so
+    the navigation is not drawn yet: the sidebar, which would list the page scripts, is
+    hidden."""
+    st.html(HIDE_SIDEBAR)
     _, middle, _ = st.columns([1, 2, 1])
     with middle:
         st.title("智理 · 登录")
