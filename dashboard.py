@@ -68,10 +68,6 @@ check_settings()
 OFFICE = ensure_store()
 st.set_page_config(page_title=f"智理 · {OFFICE}社区治理指标")
 
-from pages.ui.access import gate, sidebar_user  # noqa: E402 - after the store is ready
-
-VIEWER = gate()   # users exist: the login form (or a screen token) before any page
-
 # Streamlit serves the default page at "/" whatever its url_path, so "/overview" (the
 # cockpit's documented link) gets a hidden page of its own that forwards to the cockpit
 # with the link's filters.
@@ -113,6 +109,11 @@ SECTIONS = {
                                 icon=":material/database:", url_path="data")),
     ],
 }
+from pages.ui.access import gate, sidebar_user  # noqa: E402 - after the store is ready
+
+# users exist: the login form (or a screen token) before any page; the pages are
+# registered (not run) meanwhile, so a link to /cases opens /cases after the login
+VIEWER = gate([p for pages in SECTIONS.values() for _, p in pages])
 PAGES = {section: [p for key, p in pages if VIEWER.may_open(key)]
          for section, pages in SECTIONS.items()}
 PAGES = {section: pages for section, pages in PAGES.items() if pages}

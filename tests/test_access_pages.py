@@ -96,15 +96,26 @@ def test_visitor_sees_no_figure_before_login(env):
         assert any("请先登录" in w.value for w in at.warning), name
 
 
+def _form():
+    from pages.ui.access import login_form
+
+    login_form()
+
+
 def test_login_form_and_session_expiry(env):
+    form = AppTest.from_function(_form, default_timeout=90)
+    form.run()
+    form.text_input(key="login_name").input("sec")
+    form.text_input(key="login_password").input("wrong password")
+    form.button[0].click().run()
+    assert [e.value for e in form.error] == ["用户名或密码错误"]
+    form.text_input(key="login_password").input(PASSWORD)
+    form.button[0].click().run()
+    assert not form.exception and not form.error
+    assert form.session_state["_auth"]["name"] == "sec"
     at = AppTest.from_file(str(ROOT / "dashboard.py"), default_timeout=90)
+    at.session_state["_auth"] = form.session_state["_auth"]
     at.run()
-    at.text_input(key="login_name").input("sec")
-    at.text_input(key="login_password").input("wrong password")
-    at.button[0].click().run()
-    assert [e.value for e in at.error] == ["用户名或密码错误"] and figures(at) == 0
-    at.text_input(key="login_password").input(PASSWORD)
-    at.button[0].click().run()
     assert not at.exception and not at.error
     assert figures(at) > 0 and not at.text_input
     assert any("当前用户 **sec**" in c.value for c in at.sidebar.caption)

@@ -5,7 +5,7 @@ its role does not open show nothing of theirs. Same conventions as tests/test_br
 from __future__ import annotations
 
 import sqlite3
-from urllib.parse import urlencode
+from urllib.parse import urlencode, urlsplit
 
 import pytest
 
@@ -15,7 +15,9 @@ from tests.test_browser import CHROMIUM, CHROMIUM_ARGS, NOT_FOUND, _serve, _sett
 
 OWN, OTHER = "和平社区", "中华社区"
 PASSWORD = "password123"
-PATHS = ["/", "/overview", "/cases", "/safety", "/cadres", "/appraisal", "/glossary"]
+# path -> the page's title: the link opens that page once the login succeeds
+PATHS = {"/": "领导驾驶舱", "/overview": "领导驾驶舱", "/cases": "诉求办理", "/safety": "信访与警情",
+         "/cadres": "干部考勤与日志", "/appraisal": "考核评议", "/glossary": "指标口径"}
 REFUSED = {"/data": "数据表概况", "/bigscreen": "指挥中心"}   # a page and a text of its own
 # the page's text without its alerts (the URL notice names the community it refused),
 # with the text drawn inside charts
@@ -58,7 +60,7 @@ def test_community_user_cannot_see_another_community_by_any_link(login_server, t
         browser = p.chromium.launch(executable_path=CHROMIUM, headless=True,
                                     args=CHROMIUM_ARGS)
         page = browser.new_page(viewport={"width": 1920, "height": 1080})
-        for path in PATHS:
+        for path, title in PATHS.items():
             page.goto(login_server + path + query, wait_until="domcontentloaded")
             _settle(page)
             # a new browser session: the login form and nothing else
@@ -70,6 +72,7 @@ def test_community_user_cannot_see_another_community_by_any_link(login_server, t
             errors = [e.inner_text() for e in page.query_selector_all(
                 '[data-testid="stAlertContentError"]')]
             assert not errors, f"{path}: {errors}"
+            assert page.inner_text("h1") == title, path
             alerts = page.inner_text('[data-testid="stMain"]')
             assert f"链接中的社区「{OTHER}」不在当前账号的查看范围内" in alerts, path
             shown = page.evaluate(SHOWN)
@@ -87,5 +90,7 @@ def test_community_user_cannot_see_another_community_by_any_link(login_server, t
             _settle(page)
             shown = page.evaluate(SHOWN)
             assert own_text not in shown and OTHER not in shown, path
-            assert NOT_FOUND in page.content() or "无权查看此页面" in shown, path
+            # not in its navigation: Streamlit says so and opens the default page instead
+            assert (urlsplit(page.url).path != path or NOT_FOUND in page.content()
+                    or "无权查看此页面" in shown), path
         browser.close()

@@ -84,10 +84,8 @@ def current_viewer() -> Viewer | None:
 
 
 def login_form() -> None:
-    """The 用户名/密码 form; a success reruns the app logged in. The page's path and query
-    stay as they were (a link to /cases?community=… opens that page after the login), so
-    the navigation is not drawn yet: the sidebar, which would list the page scripts, is
-    hidden."""
+    """The 用户名/密码 form; a success reruns the app logged in. No sidebar (nothing in it
+    before a login)."""
     st.html(HIDE_SIDEBAR)
     _, middle, _ = st.columns([1, 2, 1])
     with middle:
@@ -112,10 +110,13 @@ def login_form() -> None:
         st.caption("账号由管理员在命令行创建: python cli.py user add 用户名 --role 角色")
 
 
-def gate() -> Viewer:
-    """dashboard.py, before the navigation: the viewer, or the login form and a stop."""
+def gate(pages: list) -> Viewer:
+    """dashboard.py, before the navigation: the viewer, or the login form and a stop.
+    Without a viewer ``pages`` are registered with a hidden navigation and none is run:
+    the link's path and query stay, and the page opens once the login succeeds."""
     viewer = current_viewer()
     if viewer is None:
+        st.navigation(pages, position="hidden")
         login_form()
         st.stop()
     return viewer

@@ -244,7 +244,8 @@ def sidebar_filters() -> Filters:
             period = Period(*default)
         else:
             period = preset_period(preset, latest)
-        scope = st.multiselect("社区范围", names, key="f_scope", placeholder="全部社区",
+        scope = st.multiselect("社区范围", names, key="f_scope",
+                               placeholder="、".join(allowed) if allowed else "全部社区",
                                on_change=_forget_url_notices)
         st.caption(f"统计期 {period.label()}")
     params = {"period": preset}
