@@ -15,6 +15,9 @@
     python cli.py appraisal publish --month YYYY-MM [--force] [--db URL]   freeze a month's 干部考核
     python cli.py appraisal export --month YYYY-MM --out FILE.xlsx [--db URL]
     python cli.py report --month YYYY-MM [--community NAME ...] --out FILE.docx|FILE.pdf [--db URL]
+    python cli.py user add NAME --role ROLE [--community C] [--password-stdin] [--db URL]
+    python cli.py user list | user disable NAME | user passwd NAME [--password-stdin]
+    python cli.py audit [--limit 50] [--action login|import|export|...] [--db URL]
 
 Dates (``--start``, ``--end``, ``--as-of``, ``demo --until``) must lie in 1900-01-01 ..
 2100-12-31; an ``--as-of`` with a UTC offset is converted to Asia/Shanghai wall time.
@@ -25,11 +28,13 @@ Exit codes (every error is one line on stderr, never a traceback):
 
     0    done
     1    the command ran but its outcome is negative: ``import --strict`` refused the
-         file, a ``bench`` target was missed, ``db current``: an upgrade is needed
+         file, a ``bench`` target was missed, ``db current``: an upgrade is needed,
+         ``user disable``: the user was disabled already
     2    a user error: bad arguments (dates, an unknown community or domain, a malformed
          database URL), a bad settings file, a file-level import problem, an empty store,
          a store whose schema is out of date (``kpi``, ``import``: run ``db upgrade``) or
-         newer than this program
+         newer than this program; ``user``: an unknown role or user, a name taken, a
+         password too short or the two entries differing
     3    the database cannot be opened or used: server unreachable or login refused, a
          file that is not a SQLite database, a SQLite file or folder that does not exist
          (``kpi``, ``db current``), the connection lost during the command
@@ -75,6 +80,7 @@ EXIT_CODES = frozenset({EXIT_OK, EXIT_NEGATIVE, EXIT_USAGE, EXIT_DATABASE, EXIT_
 DATE_MIN = date(1900, 1, 1)
 DATE_MAX = date(2100, 12, 31)
 DEBUG_ENV = "ZHILI_DEBUG"
+APP_URL_ENV = "ZHILI_APP_URL"   # the dashboard's address, for the screen link user add prints
 
 
 class CliError(Exception):
@@ -507,7 +513,7 @@ def cmd_appraisal(args) -> int:
         raise CliError("数据库中没有数据, 请先运行 python cli.py demo (store is empty)")
     if args.action == "publish":
         try:
-            view = publish(engine, args.month, by=getpass.getuser(), force=args.force)
+            view = publish(engine, args.month, by=_actor(), force=args.force)
         except PublishError as exc:
             raise CliError(str(exc)) from None
         print(f"已发布 {args.month} 干部考核: {len(view.rows)} 人, "
@@ -523,6 +529,10 @@ def cmd_appraisal(args) -> int:
         Path(args.out).write_bytes(data)
     except OSError as exc:
         raise CliError(f"无法写入 {args.out}: {exc.strerror or exc}") from None
+    from data.store import audit
+
+    audit.record(engine, _actor(), "export", f"考核评议 {args.month} Excel({len(view.rows)} 人): "
+                                             f"{args.out}")
     print(f"已导出 {view.title()} ({len(view.rows)} 人) 到 {args.out}")
     return 0
 
@@ -551,9 +561,114 @@ def cmd_report(args) -> int:
         Path(args.out).write_bytes(data)
     except OSError as exc:
         raise CliError(f"无法写入 {args.out}: {exc.strerror or exc}") from None
+    from data.store import audit
+
+    audit.record(engine, _actor(), "export", f"月度报告 {args.month}"
+                 + (f"（{'、'.join(scope)}）" if scope else "") + f": {args.out}")
     print(f"已生成 {report.title}（{fmt.upper()}，{len(report.sections)} 个部分，"
           f"数据截至 {report.as_of:%Y-%m-%d %H:%M}）: {args.out}")
     return 0
+
+
+def _actor() -> str:
+    """Who the audit trail names for a command: the system user at the terminal."""
+    try:
+        return f"命令行({getpass.getuser()})"
+    except Exception:  # noqa: BLE001 - no user name in this environment
+        return "命令行"
+
+
+def _password(args, name: str) -> str:
+    """A password from stdin (``--password-stdin``: its first line) or typed twice."""
+    if args.password_stdin:
+        line = sys.stdin.readline()
+        password = line.rstrip("\r\n")
+        if not password:
+            raise CliError("标准输入中没有密码 (--password-stdin)")
+        return password
+    try:
+        first = getpass.getpass(f"{name} 的密码: ")
+        second = getpass.getpass("再输入一次: ")
+    except EOFError:
+        raise CliError("没有读到密码; 非交互使用请加 --password-stdin") from None
+    if first != second:
+        raise CliError("两次输入的密码不一致")
+    return first
+
+
+def _store_for_users(args):
+    engine = _engine(args)
+    _require_current(engine)
+    return engine
+
+
+def cmd_user(args) -> int:
+    """``user add|list|disable|passwd``: who may log in (data.store.users); every change
+    goes to the audit trail."""
+    from data.store import users
+
+    engine = _store_for_users(args)
+    try:
+        if args.action == "list":
+            rows = users.listing(engine)
+            if not rows:
+                print("没有用户: 未启用登录 (login is off); 添加: python cli.py user add NAME --role leader")
+                return EXIT_OK
+            from data.store import clock
+
+            now = clock.now()
+            for u in rows:
+                state = "已停用" if u.disabled else (
+                    f"锁定至 {u.locked_until:%Y-%m-%d %H:%M:%S}"
+                    if u.locked_until and u.locked_until > now else "正常")
+                print(f"{_pad(u.name, 16)}{_pad(u.role, 11)}{_pad(u.community or '-', 14)}{state}")
+            return EXIT_OK
+        if not args.name:
+            raise CliError(f"参数错误 (bad arguments): user {args.action} 需要用户名")
+        if args.action == "add":
+            if not args.role:
+                raise CliError("参数错误 (bad arguments): user add 需要 --role "
+                               + "|".join(users.ROLES))
+            users.check_new(engine, args.name, args.role, args.community)
+            password = None if args.role == "screen" else _password(args, args.name)
+            token = users.add(engine, args.name, args.role, args.community, password,
+                              by=_actor())
+            print(f"已添加用户 {args.name} ({args.role}"
+                  + (f", {args.community}" if args.community else "") + ")")
+            if token:
+                print("大屏链接 (只显示这一次, 请妥善保存; 凭此链接无需登录即可查看大屏):")
+                base = os.environ.get(APP_URL_ENV, "http://localhost:8501").rstrip("/")
+                print(f"  {base}/bigscreen?token={token}")
+            return EXIT_OK
+        if args.action == "disable":
+            if users.disable(engine, args.name, by=_actor()):
+                print(f"已停用用户 {args.name}")
+                return EXIT_OK
+            print(f"用户 {args.name} 已是停用状态")
+            return EXIT_NEGATIVE
+        if users.get(engine, args.name) is None:
+            raise users.UserError(f"没有用户「{args.name}」")
+        users.set_password(engine, args.name, _password(args, args.name), by=_actor())
+        print(f"已修改用户 {args.name} 的密码 (锁定已解除)")
+        return EXIT_OK
+    except users.UserError as exc:
+        raise CliError(str(exc)) from None
+
+
+def cmd_audit(args) -> int:
+    """``audit``: the newest rows of the audit trail, newest first."""
+    from data.store import audit
+
+    engine = _store_for_users(args)
+    if args.limit < 1:
+        raise CliError("参数错误 (bad arguments): --limit 应为正整数")
+    entries = audit.recent(engine, limit=args.limit, action=args.action)
+    if not entries:
+        print("没有操作记录" + (f" (操作 {args.action})" if args.action else ""))
+        return EXIT_OK
+    for e in entries:
+        print(f"{e.at:%Y-%m-%d %H:%M:%S}  {_pad(e.actor, 18)}{_pad(e.label, 14)}{e.detail}")
+    return EXIT_OK
 
 
 def add_import_parser(subparsers) -> argparse.ArgumentParser:
@@ -627,6 +742,10 @@ def run_import(args) -> int:
                          strict=args.strict, exported_at=args.exported_at, imported_by=by,
                          sheet=args.sheet, create_missing=args.create_missing,
                          auto_mapping=mapping is None)
+    from data.store import audit
+
+    audit.record(engine, _actor(), "import", audit.import_detail(args.table, path.name, result,
+                                                                  "命令行"))
     if result.error:
         return _fail(result.error)
     table_zh = TABLES[args.table].zh
@@ -655,6 +774,7 @@ def run_import(args) -> int:
             print(f"警告：无法写入拒绝行文件 {out}：{exc.strerror}", file=sys.stderr)
         else:
             print(f"拒绝行已写入：{out}")
+            audit.record(engine, _actor(), "export", f"拒绝行 {out}({result.rejected} 行)")
     return 0 if result.committed and not result.all_rejected else 1
 
 
@@ -754,6 +874,26 @@ def build_parser() -> argparse.ArgumentParser:
                         help="判断时点（默认：数据截至）")
     report.add_argument("--db", help="database URL (default: ZHILI_DB_URL, secrets, SQLite)")
     report.set_defaults(func=cmd_report)
+
+    user = sub.add_parser("user", help="用户与角色 (users who may log in)",
+                          description="用户: add 新增, list 列出, disable 停用, passwd 改密码。"
+                                      "角色: leader 领导, community 社区(需 --community), "
+                                      "reviewer 考核, admin 管理员, screen 大屏(打印带令牌的链接)。")
+    user.add_argument("action", choices=("add", "list", "disable", "passwd"))
+    user.add_argument("name", nargs="?", metavar="NAME")
+    user.add_argument("--role", help="leader|community|reviewer|admin|screen")
+    user.add_argument("--community", help="community 角色: 所属社区")
+    user.add_argument("--password-stdin", dest="password_stdin", action="store_true",
+                      help="从标准输入读取密码(第一行), 不提示")
+    user.add_argument("--db", help="database URL (default: ZHILI_DB_URL, secrets, SQLite)")
+    user.set_defaults(func=cmd_user)
+
+    aud = sub.add_parser("audit", help="操作记录 (the audit trail)")
+    aud.add_argument("--limit", type=int, default=50, help="最多显示多少条 (default 50)")
+    aud.add_argument("--action", help="只看某种操作: login, login.fail, import, export, "
+                                      "appraisal.publish, user ...")
+    aud.add_argument("--db", help="database URL (default: ZHILI_DB_URL, secrets, SQLite)")
+    aud.set_defaults(func=cmd_audit)
     return parser
 
 

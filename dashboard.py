@@ -84,38 +84,49 @@ def open_cockpit() -> None:
                                           for k in st.query_params})
 
 
-PAGES = {
+# (page key of metrics.access.PAGES, page) by section: a role sees only its pages, and
+# each page checks again (pages.ui.access.guard) for a direct link.
+SECTIONS = {
     "领导驾驶舱": [
-        COCKPIT,
-        st.Page(open_cockpit, title="总览", url_path="overview", visibility="hidden"),
+        ("cockpit", COCKPIT),
+        ("cockpit", st.Page(open_cockpit, title="总览", url_path="overview", visibility="hidden")),
     ],
     "专题分析": [
-        st.Page("pages/cases.py", title="诉求办理", icon=":material/assignment_turned_in:",
-                url_path="cases"),
-        st.Page("pages/safety.py", title="信访与警情", icon=":material/local_police:",
-                url_path="safety"),
-        st.Page("pages/benefits.py", title="民生保障", icon=":material/volunteer_activism:",
-                url_path="benefits"),
+        ("cases", st.Page("pages/cases.py", title="诉求办理", icon=":material/assignment_turned_in:",
+                          url_path="cases")),
+        ("safety", st.Page("pages/safety.py", title="信访与警情", icon=":material/local_police:",
+                           url_path="safety")),
+        ("benefits", st.Page("pages/benefits.py", title="民生保障",
+                             icon=":material/volunteer_activism:", url_path="benefits")),
     ],
     "干部考核": [
-        st.Page("pages/cadres.py", title="干部考勤与日志", icon=":material/badge:",
-                url_path="cadres"),
-        st.Page("pages/appraisal.py", title="考核评议", icon=":material/workspace_premium:",
-                url_path="appraisal"),
+        ("cadres", st.Page("pages/cadres.py", title="干部考勤与日志", icon=":material/badge:",
+                           url_path="cadres")),
+        ("appraisal", st.Page("pages/appraisal.py", title="考核评议",
+                              icon=":material/workspace_premium:", url_path="appraisal")),
     ],
     "大屏": [
-        st.Page("pages/bigscreen.py", title="指挥中心大屏", icon=":material/tv:",
-                url_path="bigscreen"),
+        ("bigscreen", st.Page("pages/bigscreen.py", title="指挥中心大屏", icon=":material/tv:",
+                              url_path="bigscreen")),
     ],
     "数据与口径": [
-        st.Page("pages/glossary.py", title="指标口径", icon=":material/menu_book:",
-                url_path="glossary"),
-        st.Page("pages/data_status.py", title="数据管理", icon=":material/database:",
-                url_path="data"),
+        ("glossary", st.Page("pages/glossary.py", title="指标口径", icon=":material/menu_book:",
+                             url_path="glossary")),
+        ("data_status", st.Page("pages/data_status.py", title="数据管理",
+                                icon=":material/database:", url_path="data")),
     ],
 }
+from pages.ui.access import gate, sidebar_user  # noqa: E402 - after the store is ready
 
-page = st.navigation(PAGES)
+# users exist: the login form (or a screen token) before any page; the pages are
+# registered (not run) meanwhile, so a link to /cases opens /cases after the login
+VIEWER = gate([p for pages in SECTIONS.values() for _, p in pages])
+PAGES = {section: [p for key, p in pages if VIEWER.may_open(key)]
+         for section, pages in SECTIONS.items()}
+PAGES = {section: pages for section, pages in PAGES.items() if pages}
+
+page = st.navigation(PAGES, position="hidden" if VIEWER.role == "screen" else "sidebar")
 if page.url_path != "bigscreen":
     st.sidebar.markdown(f"### 智理 · {md(OFFICE)}")
+    sidebar_user(VIEWER)
 page.run()

@@ -217,8 +217,10 @@ def combine(engine: Engine, q: Query, by: tuple[str, ...], known) -> Result:
         engine, attendance.DOMAIN, q, by=("cadre",))
     wl = reusable(known, "worklogs", "cadre") or compute(
         engine, worklogs.DOMAIN, q, by=("cadre",))
-    # handled cases wherever they are: the scope applies to the cadre, not the case
-    handled = compute(engine, HANDLED, dataclasses.replace(q, scope=()), by=("cadre",))
+    # handled cases wherever they are: the scope applies to the cadre, not the case (only
+    # the cadres of the scope are scored below, so the viewer's limit is kept)
+    handled = compute(engine, HANDLED, dataclasses.replace(q, scope=(), allowed=None),
+                      by=("cadre",))
     overdue = {unit: figures["cases.overdue_open"] or 0
                for unit, figures in handled.groups.get("cadre", {}).items()}
     who = roster.read(engine, q)
@@ -274,12 +276,13 @@ def month_as_of(month: str, store_as_of: datetime) -> datetime:
 
 
 def month_query(engine: Engine, month: str, settings: Settings | None = None,
-                as_of: datetime | None = None) -> Query:
-    """The query that appraises a month: the whole month, every community, judged at the
-    month's end (or the store's 数据截至 before that)."""
+                as_of: datetime | None = None,
+                allowed: tuple[str, ...] | None = None) -> Query:
+    """The query that appraises a month: the whole month, every community (or the
+    viewer's, ``allowed``), judged at the month's end (or the store's 数据截至 before that)."""
     store = as_of or data_as_of(engine) or clock.now()
     return Query(month_period(month), (), month_as_of(month, store),
-                 settings or load_settings())
+                 settings or load_settings(), allowed)
 
 
 def month_complete(month: str, store_as_of: datetime) -> bool:
@@ -322,7 +325,10 @@ def handled_cases(engine: Engine, q: Query, cadre_id: str) -> list[dict]:
     per_row = HANDLED.row_counts(q)
     names = ("closed", "on_time_closed", "closed_with_deadline", "open_past_deadline",
              "callbacks", "satisfied")
-    scope_free = dataclasses.replace(q, scope=())
+    if roster.require(engine, q, cadre_id) is None:
+        return []
+    # the cadre is in scope: its cases wherever they are (as in the score)
+    scope_free = dataclasses.replace(q, scope=(), allowed=None)
     stmt = (select(c.case_id, c.reported_at, c.category, c.community, c.deadline_at,
                    c.closed_at, c.satisfaction, *[per_row[n].label(n) for n in names])
             .where(HANDLED.cohort_filter(scope_free), c.handler_id == cadre_id)

@@ -13,15 +13,16 @@ month's end); publishing it again needs ``force`` and replaces the snapshot.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 
 from sqlalchemy import Engine, delete, insert, select
 
-from data.store import clock
+from data.store import audit, clock
 from data.store.db import data_as_of
 from data.store.schema import appraisal_published, appraisal_snapshot
 from metrics import appraisal
+from metrics.access import cadre_name_visible
 from metrics.settings import Settings, SettingsError, load_settings, validate
 
 
@@ -63,6 +64,17 @@ class MonthView:
                              "live_rank": now["rank"] if now else None,
                              "name": (was or now)["name"]}
         return out
+
+    def within(self, allowed: tuple[str, ...] | None) -> "MonthView":
+        """The view as a viewer held to ``allowed`` communities sees it: their cadres only
+        (ranks stay those within the whole sub-district); None: unchanged."""
+        if allowed is None:
+            return self
+
+        def keep(r: dict) -> bool:
+            return cadre_name_visible(r["community"], allowed)
+        return replace(self, rows=[r for r in self.rows if keep(r)],
+                       live={k: r for k, r in self.live.items() if keep(r)})
 
     def title(self, office: str = "") -> str:
         y, m = self.month.split("-")
@@ -110,9 +122,15 @@ def live_rows(engine: Engine, month: str, settings: Settings | None = None,
     return q.as_of, appraisal.sheet(engine, q)
 
 
-def month_view(engine: Engine, month: str, settings: Settings | None = None) -> MonthView:
+def month_view(engine: Engine, month: str, settings: Settings | None = None,
+               allowed: tuple[str, ...] | None = None) -> MonthView:
     """The month as pages and exports show it: the snapshot and the live figures beside it
-    when published, else the live figures."""
+    when published, else the live figures; ``allowed``: only the cadres of these
+    communities (the viewer's limit, ``MonthView.within``)."""
+    return _month_view(engine, month, settings).within(allowed)
+
+
+def _month_view(engine: Engine, month: str, settings: Settings | None = None) -> MonthView:
     store_as_of = data_as_of(engine) or clock.now()
     complete = appraisal.month_complete(month, store_as_of)
     found = read_published(engine, month)
@@ -154,4 +172,7 @@ def publish(engine: Engine, month: str, settings: Settings | None = None,
                 "tier": r["tier"], "rank": r["rank"],
                 "parts": json.dumps(r["parts"], ensure_ascii=False, sort_keys=True)}
                 for r in rows])
+        audit.record(conn, by or "(未知)", "appraisal.publish",
+                     f"发布 {month} 干部考核 {len(rows)} 人" + (" (重新发布)" if force else ""),
+                     at=now)
     return month_view(engine, month, settings)

@@ -128,7 +128,7 @@ def cadre_days(engine: Engine, q: Query, cadre_id: str) -> list[Day]:
     per-row counts as the figures: 缺勤 (a scheduled day without check-in), 迟到, 早退,
     未签退 (in this order when several apply), 出勤, 非工作日打卡, 休息日 (a day off), 未在岗
     (a workday before joining or after leaving)."""
-    who = roster.read(engine, ids=[cadre_id]).get(cadre_id)
+    who = roster.require(engine, q, cadre_id)
     if who is None:
         return []
     per_row = DOMAIN.row_counts(q)

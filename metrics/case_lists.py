@@ -9,7 +9,7 @@ import pandas as pd
 from sqlalchemy import Engine, or_, select
 
 from data.store.schema import cadres, cases
-from metrics import tables
+from metrics import roster, tables
 from metrics.cases import DOMAIN, past_deadline
 from metrics.context import Query
 from metrics.engine import Result
@@ -28,7 +28,7 @@ def overdue_backlog(engine: Engine, q: Query, limit: int = 200) -> pd.DataFrame:
     conds = [*past_deadline(q), *DOMAIN.scope_filter(q),
              or_(c.closed_at.is_(None), c.closed_at > q.as_of)]
     stmt = (select(c.case_id, c.reported_at, c.deadline_at, c.category, c.community,
-                   c.grid_id, c.handler_id, cadres.c.name.label("handler"))
+                   c.grid_id, c.handler_id, roster.visible_name(q).label("handler"))
             .select_from(cases.outerjoin(cadres, cadres.c.cadre_id == c.handler_id))
             .where(*conds).order_by(c.deadline_at, c.case_id).limit(limit))
     with engine.connect() as conn:
@@ -48,11 +48,13 @@ def lost_point_cases(engine: Engine, q: Query, community: str | None = None) -> 
     (``on_time_points``, percentage points), with the reasons, costliest first. With a
     ``community``, against that community's score; without, against the score of the
     query's whole scope (the 街道, or the communities chosen), each case with its
-    ``community``: the points of all listed cases add up to 100 minus that score."""
+    ``community``: the points of all listed cases add up to 100 minus that score. A
+    community outside the viewer's (``q.allowed``) raises ``OutOfScope``."""
     c = cases.c
-    unit_q = q if community is None else Query(q.period, (community,), q.as_of, q.settings)
+    unit_q = q if community is None else Query(q.period, (community,), q.as_of, q.settings,
+                                               q.allowed)
     columns = [c.case_id, c.reported_at, c.category, c.community, c.grid_id, c.handler_id,
-               cadres.c.name.label("handler")]
+               roster.visible_name(q).label("handler")]
     df = tables.lost_points(engine, DOMAIN, unit_q, RANK_BY, ("cases.on_time_rate",), columns,
                             joins=cases.outerjoin(cadres, cadres.c.cadre_id == c.handler_id))
     return df.rename(columns={"cases.on_time_rate:points": "on_time_points"})

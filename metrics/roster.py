@@ -13,10 +13,11 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 from datetime import date, timedelta
 
-from sqlalchemy import Engine, and_, or_, select
+from sqlalchemy import Engine, and_, case, literal, or_, select
 
 from data.store.schema import cadres
 from metrics import calendar
+from metrics.access import HIDDEN_NAME, OutOfScope
 from metrics.context import Query
 
 ROLES = ("街道干部", "社区书记", "社区干部", "网格员")  # DATA.md's closed list, in rank order
@@ -71,6 +72,31 @@ def read(engine: Engine, q: Query | None = None, ids=None) -> dict[str, Cadre]:
         stmt = stmt.where(cadres.c.cadre_id.in_(list(ids)))
     with engine.connect() as conn:
         return {row.cadre_id: Cadre(*row) for row in conn.execute(stmt)}
+
+
+def require(engine: Engine, q: Query, cadre_id: str) -> Cadre | None:
+    """One cadre asked for by id (a page's pick, a link): the cadre when in the query's
+    scope, None when there is no such cadre or it lies outside a scope the viewer chose,
+    ``OutOfScope`` when it lies outside the viewer's communities (``q.allowed``)."""
+    who = read(engine, ids=[cadre_id]).get(cadre_id)
+    if who is None:
+        return None
+    if q.allowed is not None and who.community not in q.allowed:
+        raise OutOfScope("无权查看该干部的数据(不属于当前账号的社区)")
+    if q.scope and who.community not in q.scope:
+        return None
+    return who
+
+
+def visible_name(q: Query):
+    """The cadre's name as a column, for lists that join ``cadres`` (a case's handler):
+    the name itself, unless the viewer is held to some communities (``q.allowed``) and the
+    cadre belongs to none of them (metrics.access.cadre_name_visible); no cadre: NULL."""
+    if q.allowed is None:
+        return cadres.c.name
+    return case((cadres.c.cadre_id.is_(None), None),
+                (cadres.c.community.in_(list(q.allowed)), cadres.c.name),
+                else_=literal(HIDDEN_NAME))
 
 
 def month_spans(first: date, last: date) -> list[tuple[str, date, date]]:

@@ -169,6 +169,11 @@ SCHEMA: dict[str, Any] = {
         "dwell": {slide: Key(0, "int", 0, 3_600) for slide in SLIDES},
         "alert_seconds": Key(20, "int", 5, 3_600),
     },
+    "auth": {
+        "max_failures": Key(5, "int", 1, 100),
+        "lockout_minutes": Key(15.0, "float", 0, 10_080, low_open=True),
+        "session_hours": Key(8.0, "float", 0, 720, low_open=True),
+    },
     "import": {
         "synonyms": _synonym_tables(),
     },

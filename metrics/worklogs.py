@@ -291,6 +291,8 @@ def suspect_list(engine: Engine, q: Query) -> list[dict]:
 def logged_days(engine: Engine, q: Query, cadre_id: str) -> set[date]:
     """The scheduled days on which the cadre wrote a log (the log rate's numerator), by the
     same per-row counts as the figures."""
+    if roster.require(engine, q, cadre_id) is None:
+        return set()
     per_row = DOMAIN.row_counts(q)
     w = worklogs.c
     stmt = (select(w.day).select_from(DOMAIN.from_clause)

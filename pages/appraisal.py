@@ -21,6 +21,8 @@ from metrics.appraisal_export import file_name, workbook
 from metrics.appraisal_store import MonthView, PublishError, month_view, publish
 from metrics.formatting import NULL, fmt_kpi
 from metrics.registry import REGISTRY
+from metrics.access import Viewer
+from pages.ui.access import current_viewer, run_page
 from pages.ui import charts
 from pages.ui.common import (CACHE_TTL, empty_state, engine, page_header, settings,
                              sidebar_filters)
@@ -47,14 +49,16 @@ def previous_month(month: str) -> str:
 
 
 @st.cache_data(ttl=CACHE_TTL, max_entries=16, show_spinner="正在计算考核结果…")
-def load_view(url: str, month: str, store_as_of: datetime, version: tuple = ()) -> MonthView:
-    return month_view(engine(), month, settings())
+def load_view(url: str, month: str, store_as_of: datetime, version: tuple = (),
+              allowed: tuple[str, ...] | None = None) -> MonthView:
+    return month_view(engine(), month, settings(), allowed=allowed)
 
 
 @st.cache_data(ttl=CACHE_TTL, max_entries=8, show_spinner=False)
 def load_workbook(url: str, month: str, store_as_of: datetime,
-                  published_at: datetime | None, version: tuple = ()) -> bytes:
-    return workbook(load_view(url, month, store_as_of, version))
+                  published_at: datetime | None, version: tuple = (),
+                  allowed: tuple[str, ...] | None = None) -> bytes:
+    return workbook(load_view(url, month, store_as_of, version, allowed))
 
 
 def in_scope(view: MonthView, scope: tuple[str, ...]) -> list[dict]:
@@ -92,7 +96,7 @@ TABLE_HELPS = {"得分": REGISTRY["appraisal.score"].definition,
 
 
 def render_status(view: MonthView, month: str, url: str, store_as_of: datetime,
-                  version: tuple = ()) -> None:
+                  version: tuple, viewer: Viewer, allowed: tuple[str, ...] | None) -> None:
     with st.container(border=True, horizontal=True, vertical_alignment="center"):
         if view.published:
             st.markdown(f":green-badge[:material/lock: 已发布] 发布于 "
@@ -103,11 +107,15 @@ def render_status(view: MonthView, month: str, url: str, store_as_of: datetime,
             note = "" if view.complete else " · 本月尚未结束, 结束后可发布"
             st.markdown(f":orange-badge[未发布] 实时计算 · 考核时点 "
                         f"{view.as_of:%Y-%m-%d %H:%M:%S}{note}")
+        may_publish = viewer.may("publish")
         if st.button("发布本月考核结果", key="appraisal_publish", type="primary",
-                     disabled=view.published or not view.complete,
-                     help="发布后该月结果冻结: 页面与导出读取快照, 之后的数据变动只作为修订显示在旁边。"):
+                     disabled=view.published or not view.complete or not may_publish,
+                     help="发布后该月结果冻结: 页面与导出读取快照, 之后的数据变动只作为修订显示在旁边。"
+                          + ("" if may_publish else " 当前账号无发布权限(领导或考核角色可发布)。")):
             try:
-                publish(engine(), month, settings(), by="考核评议页面")
+                if not viewer.may("publish"):   # a crafted click on the disabled button
+                    raise PublishError("当前账号无发布权限")
+                publish(engine(), month, settings(), by=viewer.actor)
             except PublishError as exc:
                 st.error(md(exc))
             else:
@@ -116,8 +124,10 @@ def render_status(view: MonthView, month: str, url: str, store_as_of: datetime,
                 st.toast(f"已发布 {month} 考核结果")
                 st.rerun()
         download("导出Excel(考核结果)", load_workbook(url, month, store_as_of,
-                                                   view.published_at, version),
-                 file_name(view), XLSX, "appraisal_download", what=f"考核评议 {month} 考核结果")
+                                                   view.published_at, version, allowed),
+                 file_name(view), XLSX, "appraisal_download",
+                 what=f"考核评议 {month} 考核结果({len(view.rows)} 人"
+                      + (f", {'、'.join(allowed)}" if allowed else "") + ")")
 
 
 def render_cards(rows: list[dict]) -> None:
@@ -185,9 +195,11 @@ def _basis(key: str, p: dict) -> str:
 
 @st.cache_data(ttl=CACHE_TTL, max_entries=32, show_spinner="正在读取明细…")
 def behind(url: str, month: str, as_of: datetime, cadre_id: str,
-           version: tuple = ()) -> dict[str, pd.DataFrame]:
-    """The days and cases behind a cadre's points in the month (current data)."""
-    q = appraisal.month_query(engine(), month, settings(), as_of=as_of)
+           version: tuple = (), allowed: tuple[str, ...] | None = None
+           ) -> dict[str, pd.DataFrame]:
+    """The days and cases behind a cadre's points in the month (current data); a cadre
+    outside ``allowed`` raises OutOfScope (metrics.roster.require)."""
+    q = appraisal.month_query(engine(), month, settings(), as_of=as_of, allowed=allowed)
     days = attendance.cadre_days(engine(), q, cadre_id)
     off = pd.DataFrame([{"日期": d.day, "状态": d.status,
                          "签到": f"{d.check_in_at:%H:%M:%S}" if d.check_in_at else NULL,
@@ -202,7 +214,7 @@ def behind(url: str, month: str, as_of: datetime, cadre_id: str,
 
 
 def render_behind(cadre_id: str, view: MonthView, month: str, f, name: str) -> None:
-    data = behind(resolve_url(), month, view.as_of, cadre_id, f.version)
+    data = behind(resolve_url(), month, view.as_of, cadre_id, f.version, f.allowed)
     if view.published:
         st.caption("以下明细按当前数据列出(考核时点同发布时); 得分以发布时的快照为准。")
     tabs = st.tabs(["考勤异常", "未写日志", "承办工单"])
@@ -235,8 +247,9 @@ def main() -> None:
     months = month_options(f.as_of.date())
     month = st.selectbox("考核月份", months, index=1, key="appraisal_month",
                          help="默认为上月(最近一个已结束的月份)。")
-    view = load_view(url, month, f.as_of, f.version)
-    render_status(view, month, url, f.as_of, f.version)
+    viewer = current_viewer()
+    view = load_view(url, month, f.as_of, f.version, f.allowed)
+    render_status(view, month, url, f.as_of, f.version, viewer, f.allowed)
     rows = in_scope(view, f.scope)
     if empty_state(pd.DataFrame(rows), "该月没有参加考核的干部"):
         return
@@ -247,7 +260,7 @@ def main() -> None:
                    "不同, 见下表“实时得分”列; 页面与导出仍以发布时的快照为准。",
                    icon=":material/history:")
     render_cards(rows)
-    prev_view = load_view(url, previous_month(month), f.as_of, f.version)
+    prev_view = load_view(url, previous_month(month), f.as_of, f.version, f.allowed)
     prev = {r["cadre_id"]: r["score"] for r in prev_view.rows}
     with st.container(border=True):
         st.subheader("各岗位考核结果", help=REGISTRY["appraisal.rank"].definition)
@@ -276,8 +289,8 @@ def main() -> None:
                               key="appraisal_cadre", format_func=lambda c: (
             f"{names[c]['name']}({names[c]['role']} · 第 {names[c]['rank']} 名 · "
             f"{names[c]['score']:.2f} 分 · {c})"))
-        if chosen:
+        if chosen in names:   # a crafted pick outside the rows shown: nothing to break down
             render_breakdown(names[chosen], view, month, f)
 
 
-main()
+run_page("appraisal", main)

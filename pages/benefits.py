@@ -19,7 +19,10 @@ from metrics.registry import REGISTRY, target
 from pages.ui import charts
 from pages.ui.common import (cached, empty_state, engine, group_frame, kpi_row, page_header,
                              result_for, settings, sidebar_filters)
+from pages.ui.access import run_page
+from pages.ui.export import EXPORT_LABEL, XLSX, download
 from pages.ui.maps import community_map
+from pages.ui.tables import table as show_table
 from pages.ui.safe import md
 
 THEME = charts.LIGHT
@@ -70,15 +73,16 @@ def render_report(f) -> None:
         results = {name: result_for("benefits", f, p, by=()) for name, p in periods.items()}
         frame = benefits_report.report_frame(results)
         shown = report_display(frame).drop(columns=["来源"])
-        st.dataframe(shown, hide_index=True, key="benefits_report", column_config={
+        st.dataframe(shown, hide_index=True, key="benefits_report", placeholder=NULL,
+                     column_config={
             "保障类别": st.column_config.TextColumn(width=130),
             **{c: st.column_config.TextColumn(width=62 if len(c) <= 2 else 74)
                for c in shown.columns if c != "保障类别"}})
         title = benefits_report.report_title(month, f.scope, f.as_of, office_name(engine()))
-        st.download_button("下载月报(Excel)", benefits_report.report_xlsx(frame, title),
-                           f"民生保障月报_{month}.xlsx", icon=":material/download:",
-                           mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-                           key="benefits_report_xlsx")
+        download(EXPORT_LABEL, lambda: benefits_report.report_xlsx(frame, title),
+                 f"民生保障月报_{month}.xlsx", XLSX, "benefits_report_xlsx",
+                 what=f"民生保障月报 {month}" + (f"（{'、'.join(f.scope)}）" if f.scope else ""),
+                 help="民政统计月报格式的 Excel 文件(数值, 无公式)", type="tertiary")
         st.caption(f"数据来源 — {md(' · '.join(f'{z}: {s}' for z, s in zip(frame['保障类别'], frame['来源'])))}。"
                    f"{benefits_report.UNITS}。{SOURCE_NOTE} —: 该项无数据(如月报统计未填报新增或退出人数)。")
 
@@ -197,11 +201,10 @@ def render_exceptions(f, result) -> None:
         shown = pd.DataFrame({"问题": rows["rule"], "保障对象编号": rows["recipient"],
                               "身份标识(前8位)": rows["person"], "保障类别": rows["program"],
                               "社区": rows["community"], "月份": rows["month"],
-                              "发放金额(元)": [_number(v, "money") for v in rows["amount"]],
+                              "发放金额(元)": pd.to_numeric(rows["amount"], errors="coerce"),
                               "异常数": rows["findings"], "说明": rows["detail"]})
-        st.dataframe(shown, hide_index=True, key="benefits_exceptions", height=420,
-                     column_config={"问题": st.column_config.TextColumn(width="medium"),
-                                    "说明": st.column_config.TextColumn(width="large")})
+        show_table(shown, "benefits_exceptions", title="民生保障-异常数据核查", f=f,
+                   formats={"发放金额(元)": "dec2", "异常数": "count"}, height=420)
         st.caption("只核查名单; 对象只以身份标识前 8 位显示, 不显示姓名和证件号。"
                    "同时享受低保和特困供养的, 每人每月计 1 条, 一行汇总其在统计期内重叠的月份。")
 
@@ -223,4 +226,4 @@ def main() -> None:
     render_exceptions(f, result)
 
 
-main()
+run_page("benefits", main)

@@ -28,6 +28,7 @@ from metrics.registry import REGISTRY, target
 from metrics.slides import ALERT, SLIDES
 from pages.ui import charts
 from pages.ui import screen as ui
+from pages.ui.access import run_page
 from pages.ui.common import engine, settings, store_state
 from pages.ui.maps import community_map
 
@@ -431,4 +432,4 @@ def advance_after(seconds: int) -> None:
     timer()
 
 
-main()
+run_page("bigscreen", main)

@@ -14,6 +14,7 @@ from metrics import attendance, roster, worklogs
 from metrics.formatting import INTERVAL, INTERVAL_HELP, NULL, fmt_interval
 from metrics.registry import REGISTRY
 from metrics.tables import HI, LO, league_table
+from pages.ui.access import run_page
 from pages.ui import charts
 from pages.ui.common import (CACHE_TTL, cached, empty_state, engine, group_frame, kpi_row,
                              page_header, result_for, settings, sidebar_filters)
@@ -110,8 +111,9 @@ def render_trend(att, f) -> None:
 
 @st.cache_data(ttl=CACHE_TTL, max_entries=32, show_spinner="正在读取考勤…")
 def cadre_days(url: str, start: date, end: date, scope: tuple[str, ...], as_of: datetime,
-               cadre_id: str, version: tuple = ()) -> pd.DataFrame:
-    q = Query(Period(start, end), scope, as_of, settings())
+               cadre_id: str, version: tuple = (),
+               allowed: tuple[str, ...] | None = None) -> pd.DataFrame:
+    q = Query(Period(start, end), scope, as_of, settings(), allowed)
     return pd.DataFrame([{
         "date": f"{d.day:%Y-%m-%d}", "month": f"{d.day:%Y-%m}", "dom": d.day.day,
         "status": d.status,
@@ -139,7 +141,7 @@ def render_calendar(f, people: pd.DataFrame) -> None:
         ids = people["cadre_id"].tolist()
         chosen = st.selectbox("干部", ids, format_func=_person(people), key="cadres_person")
         days = cadre_days(resolve_url(), f.period.start, f.period.end, f.scope, f.as_of,
-                          chosen, f.version)
+                          chosen, f.version, f.allowed)
         if empty_state(days):
             return
         st.altair_chart(charts.attendance_calendar(days, THEME), key="cadres_calendar")
@@ -264,4 +266,4 @@ def main() -> None:
     render_far(cached(attendance.far_checkins, f), f)
 
 
-main()
+run_page("cadres", main)

@@ -15,6 +15,7 @@ from metrics.engine.rollup import merge_units
 from metrics.formatting import INTERVAL, INTERVAL_HELP, fmt_interval, fmt_kpi
 from metrics.registry import REGISTRY, target
 from metrics.tables import HI, LO, first_level, has_levels
+from pages.ui.access import run_page
 from pages.ui import charts
 from pages.ui.common import (cases_for, empty_state, engine, group_frame, kpi_row, page_header,
                              settings, sidebar_filters)
@@ -249,4 +250,4 @@ def main() -> None:
         render_backlog(f)
 
 
-main()
+run_page("cases", main)

@@ -16,6 +16,7 @@ from metrics.stats import relative_change
 from metrics.alerts import backlog_alert, collective_alerts, compstat_alerts, target_misses
 from metrics.period import Period
 from metrics.registry import REGISTRY, target
+from pages.ui.access import run_page
 from pages.ui import charts
 from pages.ui.common import (Filters, cached, cases_for, group_frame, kpi_row, page_header,
                              result_for, settings, sidebar_filters)
@@ -126,4 +127,4 @@ def main() -> None:
         st.page_link("pages/safety.py", label="查看信访与警情详情", icon=":material/arrow_forward:")
 
 
-main()
+run_page("cockpit", main)

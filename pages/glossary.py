@@ -5,6 +5,7 @@ import pandas as pd
 import streamlit as st
 
 from metrics.registry import COMMON_RULES, DOMAINS, of_domain
+from pages.ui.access import run_page
 from pages.ui.common import sidebar_filters, page_header, settings
 from pages.ui.export import excel_button
 
@@ -40,4 +41,4 @@ def main() -> None:
         st.json(dict(settings()), expanded=False)
 
 
-main()
+run_page("glossary", main)

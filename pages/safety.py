@@ -11,6 +11,7 @@ from metrics import incidents, maps, petitions
 from metrics.formatting import NULL, fmt_kpi
 from metrics.incidents import FLAGS, TOTAL, WINDOWS
 from metrics.registry import REGISTRY
+from pages.ui.access import run_page
 from pages.ui import charts
 from pages.ui.common import (cached, empty_state, group_frame, kpi_row, page_header,
                              result_for, sidebar_filters)
@@ -219,4 +220,4 @@ def main() -> None:
     render_petitions(f, pet)
 
 
-main()
+run_page("safety", main)

@@ -101,6 +101,9 @@ def test_gbk_12345_export_maps_previews_saves_and_imports(store):
     at.button(key="imp_confirm").click().run()
     assert not at.exception, at.exception
     assert any(s.value.startswith("导入完成") for s in at.success), [e.value for e in at.error]
+    from data.store import audit   # the import is in the audit trail (login off: 未登录)
+    entry = audit.recent(engine, action="import")[0]
+    assert entry.actor == "未登录" and entry.detail.startswith("页面导入 cases 文件 12345导出.csv: 导入完成")
     with engine.connect() as conn:
         got = dict(conn.execute(select(cases.c.case_id, cases.c.status)).all())
         names = set(conn.execute(select(communities.c.name)).scalars())

@@ -187,7 +187,7 @@ def test_revision_chain_is_the_one_migrate_knows():
     assert tuple(chain) == migrate.REVISIONS == ("0001_first_release", "0002_long_text",
                                                  "0003_boundaries", "0004_onboarding",
                                                  "0005_appraisal", "0006_benefit_monthly",
-                                                 "0007_notices")
+                                                 "0007_notices", "0008_users")
     assert script.get_current_head() == migrate.HEAD
     assert not (ROOT / "alembic.ini").exists()
 

@@ -35,9 +35,9 @@ from data.store import clock
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 FIRST = "0001_first_release"
-HEAD = "0007_notices"
+HEAD = "0008_users"
 REVISIONS = (FIRST, "0002_long_text", "0003_boundaries", "0004_onboarding", "0005_appraisal",
-             "0006_benefit_monthly", HEAD)  # oldest first; the test checks this against versions/
+             "0006_benefit_monthly", "0007_notices", HEAD)  # oldest first; the test checks this against versions/
 VERSION_TABLE = "alembic_version"
 COMMAND = "python cli.py db upgrade"
 

@@ -342,6 +342,37 @@ import_log = Table(
     **MYSQL,
 )
 
+# Who may log in (migration 0008): a login name, a role of data.store.users.ROLES, the
+# community a ``community`` user sees, the password as an argon2 hash (never the password),
+# for a ``screen`` user the SHA-256 of its URL token, and the lockout bookkeeping.
+users = Table(
+    "users", metadata,
+    _str("name", NAME, primary_key=True),
+    Column("role", String(20), nullable=False),
+    _str("community"),
+    Column("password_hash", String(255)),
+    Column("token_hash", String(64), unique=True),
+    Column("failed_logins", Integer, nullable=False, default=0),
+    Column("locked_until", DateTime),
+    Column("disabled", Boolean, nullable=False, default=False),
+    Column("created_at", DateTime, nullable=False),
+    Column("changed_at", DateTime, nullable=False),
+    **MYSQL,
+)
+
+# The audit trail (migration 0008): who did what, when (logins, imports, exports,
+# publications, user changes); written by data.store.audit only, never updated.
+audit_log = Table(
+    "audit_log", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("at", DateTime, nullable=False),
+    _str("actor", NAME, nullable=False),
+    Column("action", String(40), nullable=False),
+    Column("detail", Text, nullable=False),
+    Index("ix_audit_log_at", "at"),
+    **MYSQL,
+)
+
 # The data tables of DATA.md, in an order that respects references (for demo and import).
 DATA_TABLES: dict[str, Table] = {
     t.name: t for t in (

@@ -19,6 +19,7 @@ from data.store.schema import communities
 from metrics.domains import DOMAINS
 from metrics.engine import Result, compute
 from metrics.compare import changes
+from metrics.access import restrict
 from metrics.context import Query
 from metrics.formatting import NULL, fmt_change, fmt_kpi
 from metrics.period import PRESETS, Period, preset_period
@@ -91,9 +92,10 @@ class Filters:
     as_of: datetime
     notices: tuple[str, ...] = ()  # one-line Chinese notes on URL values changed or dropped
     version: tuple = ()            # the store's version (store_state): part of every cache key
+    allowed: tuple[str, ...] | None = None  # the viewer's communities (None: all)
 
     def query(self) -> Query:
-        return Query(self.period, self.scope, self.as_of, settings())
+        return Query(self.period, self.scope, self.as_of, settings(), self.allowed)
 
 
 CUSTOM = "自定义"
@@ -132,10 +134,11 @@ def clamp_range(start: date, end: date, latest: date, notices: list[str],
 
 
 def read_url_filters(params: Mapping[str, list[str]], names: list[str],
-                     latest: date) -> UrlFilters:
+                     latest: date, allowed: tuple[str, ...] | None = None) -> UrlFilters:
     """The filters a link asks for (``params``: every value of each query key), checked
     against the store: an unknown period, a malformed or out-of-range date or an unknown
-    community is replaced or dropped, each with a one-line notice (values escaped)."""
+    community is replaced or dropped, each with a one-line notice (values escaped); so is a
+    community outside the viewer's ``allowed`` ones."""
     notices: list[str] = []
 
     def last(key: str) -> str | None:
@@ -168,12 +171,17 @@ def read_url_filters(params: Mapping[str, list[str]], names: list[str],
         custom = clamp_range(picked["开始"], picked["结束"], latest, notices)
     elif any(v is not None for v in raw.values()):
         notices.append(f"链接中的起止日期只用于「{CUSTOM}」时间范围, 已忽略")
-    scope, unknown = [], []
+    scope, unknown, denied = [], [], []
     for name in params.get("community") or []:
         if name not in names:
             unknown.append(name)
+        elif allowed is not None and name not in allowed:
+            denied.append(name)
         elif name not in scope:
             scope.append(name)
+    if denied:
+        notices.append(f"链接中的社区「{'、'.join(clip(d) for d in denied[:3])}」不在当前账号的"
+                       f"查看范围内, 已忽略; 显示{'、'.join(clip(a) for a in allowed or ())}的数据")
     if unknown:
         shown = "、".join(clip(u) for u in unknown[:3]) + ("等" if len(unknown) > 3 else "")
         notices.append(f"链接中的社区「{shown}」不存在, 已忽略"
@@ -186,13 +194,14 @@ def _forget_url_notices() -> None:
     st.session_state["f_notices"] = ()
 
 
-def _init_from_url(names: list[str], latest: date) -> None:
+def _init_from_url(names: list[str], latest: date, allowed) -> None:
     """First run of a session: take the filters from the URL so a copied link reproduces it."""
     if st.session_state.get("_filters_ready"):
         return
     qp = st.query_params
     wanted = read_url_filters({k: qp.get_all(k) for k in ("period", "start", "end",
-                                                          "community")}, names, latest)
+                                                          "community")}, names, latest,
+                              allowed)
     st.session_state["f_preset"] = wanted.preset
     if wanted.custom:
         st.session_state["f_custom"] = wanted.custom
@@ -205,11 +214,23 @@ def sidebar_filters() -> Filters:
     """Draw the shared sidebar filters (every page calls this first); mirrored in the URL.
     Notes on URL values that were changed or dropped travel in ``Filters.notices`` and
     ``page_header`` shows them."""
+    from pages.ui.access import current_viewer
+
+    viewer = current_viewer()
+    if viewer is None:   # a page without its guard(): never figures without a login
+        st.warning("请先登录。")
+        st.stop()
+    allowed = viewer.allowed
     url = resolve_url()
     as_of, version = store_state(url)
     latest = as_of.date()
     names = community_names(url, version)
-    _init_from_url(names, latest)
+    _init_from_url(names, latest, allowed)
+    if allowed is not None:   # the viewer's communities only, whatever the state holds
+        names = [n for n in names if n in allowed]
+        picked = st.session_state.get("f_scope")
+        if picked and any(n not in names for n in picked):
+            st.session_state["f_scope"] = [n for n in picked if n in names]
     # Streamlit keys a widget by the page that draws it, so another page's selectbox would
     # start from its first option: hand the values over as plain session state first.
     for key in ("f_preset", "f_scope"):
@@ -233,7 +254,8 @@ def sidebar_filters() -> Filters:
             period = Period(*default)
         else:
             period = preset_period(preset, latest)
-        scope = st.multiselect("社区范围", names, key="f_scope", placeholder="全部社区",
+        scope = st.multiselect("社区范围", names, key="f_scope",
+                               placeholder="、".join(allowed) if allowed else "全部社区",
                                on_change=_forget_url_notices)
         st.caption(f"统计期 {period.label()}")
     params = {"period": preset}
@@ -242,14 +264,15 @@ def sidebar_filters() -> Filters:
     if scope:
         params["community"] = list(scope)
     st.query_params.from_dict(params)
-    return Filters(period, preset, tuple(sorted(scope)), as_of, tuple(dict.fromkeys(notices)),
-                   version)
+    return Filters(period, preset, tuple(sorted(restrict(scope, allowed))), as_of,
+                   tuple(dict.fromkeys(notices)), version, allowed)
 
 
 @st.cache_data(ttl=CACHE_TTL, max_entries=64, show_spinner="正在计算指标…")
 def domain_result(domain: str, url: str, start: date, end: date, scope: tuple[str, ...],
-                  as_of: datetime, by: tuple[str, ...] | None, version: tuple = ()) -> Result:
-    q = Query(Period(start, end), scope, as_of, settings())
+                  as_of: datetime, by: tuple[str, ...] | None, version: tuple = (),
+                  allowed: tuple[str, ...] | None = None) -> Result:
+    q = Query(Period(start, end), scope, as_of, settings(), allowed)
     return compute(engine(), DOMAINS[domain], q, by=by)
 
 
@@ -258,7 +281,7 @@ def result_for(domain: str, f: Filters, period: Period | None = None,
     """A domain's figures for the filters (or another period), by ``by`` (default: all)."""
     p = period or f.period
     return domain_result(domain, resolve_url(), p.start, p.end, f.scope, f.as_of, by,
-                         f.version)
+                         f.version, f.allowed)
 
 
 def cases_for(f: Filters, period: Period | None = None,
@@ -356,10 +379,11 @@ def empty_state(df: pd.DataFrame | None, message: str = "本期无数据") -> bo
 
 @st.cache_data(ttl=CACHE_TTL, max_entries=64, show_spinner="正在计算指标…")
 def _cached_call(name: str, url: str, start: date, end: date, scope: tuple[str, ...],
-                 as_of: datetime, version: tuple = ()):
+                 as_of: datetime, version: tuple = (),
+                 allowed: tuple[str, ...] | None = None):
     module, function = name.rsplit(".", 1)
     fn = getattr(importlib.import_module(module), function)
-    return fn(engine(), Query(Period(start, end), scope, as_of, settings()))
+    return fn(engine(), Query(Period(start, end), scope, as_of, settings(), allowed))
 
 
 def cached(fn, f: Filters, period: Period | None = None):
@@ -367,4 +391,4 @@ def cached(fn, f: Filters, period: Period | None = None):
     domain results; ``fn`` must be a module-level function of ``metrics``."""
     p = period or f.period
     return _cached_call(f"{fn.__module__}.{fn.__qualname__}", resolve_url(), p.start, p.end,
-                        f.scope, f.as_of, f.version)
+                        f.scope, f.as_of, f.version, f.allowed)

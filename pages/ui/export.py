@@ -59,11 +59,13 @@ def file_name(title: str, f, suffix: str = "xlsx") -> str:
 def download(label: str, data: bytes | str | Callable[[], bytes | str], name: str, mime: str,
              key: str, *, what: str, help: str | None = None, **kwargs) -> None:
     """The app's one download button. ``what`` says what the file holds (e.g. 诉求办理 ·
-    社区排名), for the record of who took which data; ``data`` may be a callable, then it
-    runs only when the button is clicked."""
+    社区排名); a click writes who took which file to the audit trail (操作记录). ``data``
+    may be a callable, then it runs only when the button is clicked."""
+    from pages.ui.access import record
+
     st.download_button(label, data=data, file_name=name, mime=mime, key=key, help=help,
-                       on_click="ignore", icon=kwargs.pop("icon", ":material/download:"),
-                       **kwargs)
+                       on_click=record, args=("export", f"{what}: {name}"),
+                       icon=kwargs.pop("icon", ":material/download:"), **kwargs)
 
 
 def excel_button(frame: pd.DataFrame, title: str, f, formats: Mapping[str, str] | None = None,

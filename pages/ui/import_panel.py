@@ -45,7 +45,8 @@ from data.ingest.masking import mask_text
 from data.ingest.parsing import encoding_label
 from data.ingest.templates import template_file_name, template_xlsx
 from data.quality import run_checks
-from data.store import clock
+from data.store import audit, clock
+from metrics.access import OPEN, OPEN_VIEWER, Viewer
 from pages.ui.export import CSV, XLSX, download
 from pages.ui.safe import md
 from pages.ui.tables import table as show_table
@@ -174,15 +175,15 @@ class ImportOptions:
     strict: bool = False
 
 
-def render_import_panel(engine) -> None:
+def render_import_panel(engine, viewer: Viewer = OPEN_VIEWER) -> None:
     """Choose the table, upload a file, then the mapping step and 确认导入."""
     try:
-        _render_import_panel(engine)
+        _render_import_panel(engine, viewer)
     except Exception as exc:  # noqa: BLE001 — never a traceback on the page
         st.error(f"导入面板出错：{md(type(exc).__name__)}。请刷新页面后重试。")
 
 
-def _render_import_panel(engine) -> None:
+def _render_import_panel(engine, viewer: Viewer) -> None:
     st.subheader("导入数据文件")
     st.caption("支持 CSV（UTF-8 / GBK 自动识别）、XLSX、XLS。上传后逐列确认每个表头对应的字段，"
                "预览无误再导入。身份证号导入时加密，电话号码不保存。")
@@ -198,7 +199,7 @@ def _render_import_panel(engine) -> None:
         st.info("请选择要导入的文件。")
         return
     render_file_step(engine, table, upload.getvalue(), upload.name, mapping_file=mapping_file,
-                     options=options)
+                     options=options, viewer=viewer)
 
 
 def _render_options() -> tuple[ImportOptions, bytes | None]:
@@ -224,8 +225,10 @@ def _render_options() -> tuple[ImportOptions, bytes | None]:
 
 def render_file_step(engine, table: str, data: bytes, file_name: str, *,
                      mapping_file: bytes | None = None,
-                     options: ImportOptions | None = None) -> None:
-    """The mapping step for one uploaded file (its bytes), then 确认导入 and the result."""
+                     options: ImportOptions | None = None,
+                     viewer: Viewer = OPEN_VIEWER) -> None:
+    """The mapping step for one uploaded file (its bytes), then 确认导入 and the result;
+    the import and the rejects downloads go to the audit trail under ``viewer``."""
     options = options or ImportOptions()
     fid = _digest(data) + _digest(mapping_file)
     secret = bool(person_key_secret())   # the refusal depends on the configuration too
@@ -278,18 +281,21 @@ def render_file_step(engine, table: str, data: bytes, file_name: str, *,
     st.markdown("**第 3 步：导入**")
     if st.button("确认导入", type="primary", key="imp_confirm", disabled=not ready,
                  help=None if ready else "请先处理上面标出的问题"):
+        by = options.imported_by or (None if viewer.role == OPEN else viewer.name)
         with st.spinner("正在导入……"):
             result = import_file(engine, table, data, file_name, mapping=mapping,
                                  strict=options.strict, exported_at=options.exported_at,
-                                 imported_by=options.imported_by, sheet=layout.sheet,
+                                 imported_by=by, sheet=layout.sheet,
                                  create_missing=create)
+        audit.record(engine, viewer.actor, "import",
+                     audit.import_detail(table, file_name, result, "页面"))
         st.session_state["imp_result"] = (fid, table, result)
         if result.committed:
             _forget_file()          # the store changed: new names are known now
             st.cache_data.clear()   # pages' cached KPI sets and the inventory are stale now
     stored = st.session_state.get("imp_result")
     if stored and stored[0] == fid and stored[1] == table:
-        _show_result(stored[2])
+        _show_result(stored[2], engine, viewer)
 
 
 def _file_caption(layout: Layout) -> None:
@@ -458,7 +464,7 @@ def _save_mapping_form(engine, table: str, layout: Layout, choices: dict[int, st
                    icon=":material/bookmark_added:")
 
 
-def _show_result(result: ImportResult) -> None:
+def _show_result(result: ImportResult, engine, viewer: Viewer) -> None:
     if result.error:
         st.error("导入失败，数据库未做任何修改：" + md(result.error))
         return

@@ -8,6 +8,7 @@ import streamlit as st
 from metrics.monthly import MIME, build_report, file_name, render
 from metrics.monthly.fonts import FontMissing, cjk_fonts
 from pages.ui.common import CACHE_TTL, Filters, engine, settings
+from pages.ui.export import download
 from pages.ui.safe import md
 
 MONTHS = 24
@@ -43,10 +44,10 @@ def report_menu(f: Filters, url: str) -> None:
         name = f"{month}月度报告"
         with st.container(horizontal=True):
             for fmt, label in (("docx", "下载 Word"), ("pdf", "下载 PDF")):
-                st.download_button(
-                    label, data=lambda fmt=fmt: report_file(url, f.version, month, f.scope, fmt),
-                    file_name=f"{name}.{fmt}", mime=MIME[fmt], key=f"report_{fmt}",
-                    icon=":material/download:", on_click="ignore",
+                download(
+                    label, lambda fmt=fmt: report_file(url, f.version, month, f.scope, fmt),
+                    f"{name}.{fmt}", MIME[fmt], f"report_{fmt}",
+                    what=f"月度报告 {month}" + (f"（{'、'.join(f.scope)}）" if f.scope else ""),
                     disabled=fmt == "pdf" and font_problem is not None,
                     help=font_problem if fmt == "pdf" else None)
         if font_problem:
