@@ -9,7 +9,8 @@ rotation; ``rotation`` orders the slides with their dwell times.
 Periods: tiles compare this month to date with the 28 days… before it (环比, as every
 page) and the same dates a year earlier (同比); trends show the last 24 months; rankings,
 mixes and the heat map are year to date; attendance is the as_of day, or the last
-workday before it on a day off.
+workday before it on a day off; benefits are the civil-affairs monthly report of the month
+of as_of (metrics.benefits_report).
 """
 from __future__ import annotations
 
@@ -23,7 +24,7 @@ from data.store import clock
 from data.store.db import tables_as_of
 from data.store.notices import current_notices
 from metrics import alerts as rules
-from metrics import calendar, case_lists, incidents, petitions
+from metrics import benefits_report, calendar, case_lists, incidents, petitions
 from metrics.compare import changes
 from metrics.context import Query
 from metrics.domains import DOMAINS
@@ -37,7 +38,8 @@ from metrics.trends import monthly_trend
 TILES = (("cases", "cases.total"), ("cases", "cases.closure_rate"),
          ("cases", "cases.satisfaction_rate"), ("cases", "cases.overdue_open"),
          ("petitions", "petitions.total"), ("petitions", "petitions.collective"),
-         ("incidents", "incidents.total"), ("incidents", "incidents.per_10k"))
+         ("incidents", "incidents.total"), ("incidents", "incidents.per_10k"),
+         ("benefits", "benefits.urban_dibao.persons"), ("benefits", "benefits.rural_dibao.persons"))
 #: The map's figures per community (height and colour by the first).
 MAP_KEYS = ("incidents.per_10k", "incidents.total", "cases.total", "cases.closure_rate")
 
@@ -74,6 +76,11 @@ def _tile(key: str, now: dict, prev: dict, year_ago: dict, settings) -> dict:
             "met": meets_target(key, now.get(key), settings)}
 
 
+def _records(frame) -> list[dict]:
+    """A frame's rows as dicts, a missing value as None (not NaN)."""
+    return frame.astype(object).where(frame.notna(), None).to_dict("records")
+
+
 def score_misses(counts: dict) -> dict[str, int]:
     """Per part of 三率综合得分, named by what it misses (未及时响应, 回访未解决, …): the rows
     in the part's denominator but not its numerator, i.e. the cases that cost points."""
@@ -93,7 +100,7 @@ def model(engine: Engine, as_of: datetime, settings) -> dict:
     def run(domain: str, period: Period, by=()):
         return compute(engine, DOMAINS[domain], q(period), by=by)
 
-    month = {d: run(d, p.month) for d in ("cases", "petitions", "incidents")}
+    month = {d: run(d, p.month) for d in ("cases", "petitions", "incidents", "benefits")}
     prev = {d: run(d, p.month.previous()).kpis for d in month}
     year_ago = {d: run(d, p.month.year_earlier()).kpis for d in month}
     year = {"cases": run("cases", p.year, ("community", "category", "channel")),
@@ -125,6 +132,9 @@ def model(engine: Engine, as_of: datetime, settings) -> dict:
         figures.setdefault(unit, {}).update({"cases.total": f.get("cases.total"),
                                              "cases.closure_rate": f.get("cases.closure_rate")})
 
+    month_key = benefits_report.month_of(as_of.date())
+    report = {name: run("benefits", period)
+              for name, period in benefits_report.report_periods(month_key, as_of).items()}
     collective = petitions.collective_list(engine, q(Period(as_of.date() - timedelta(days=6),
                                                             as_of.date())))
     return {
@@ -158,6 +168,9 @@ def model(engine: Engine, as_of: datetime, settings) -> dict:
         "map_figures": figures,
         "outlines": load_boundaries(engine),
         "points": incidents.locations(engine, q(p.year), limit=5000),
+        "benefits_month": month_key,
+        "benefits_report": _records(benefits_report.report_frame(report)),
+        "benefits_exceptions": report["cur"].kpis["benefits.exceptions"],
         "notices": current_notices(engine, as_of.date()),
         "tables_as_of": tables_as_of(engine),
     }

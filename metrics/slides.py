@@ -13,7 +13,9 @@ from dataclasses import dataclass
 class Slide:
     id: str
     title: str
-    tables: tuple[str, ...]   # store tables whose freshness the slide's panels show
+    tables: tuple[str, ...]   # store tables whose data time the slide's panels show (the
+    #                           oldest of those that have one: a source an office does not
+    #                           use, e.g. recipient lists beside monthly statistics, is left out)
 
 
 SLIDES: dict[str, Slide] = {s.id: s for s in (
@@ -26,6 +28,7 @@ SLIDES: dict[str, Slide] = {s.id: s for s in (
     Slide("heatmap", "警情时段分布", ("incidents",)),
     Slide("map", "三维社区地图", ("incidents", "cases")),
     Slide("attendance", "今日干部在岗", ("attendance",)),
+    Slide("benefits", "民生保障", ("benefit_payments", "benefit_monthly")),
     Slide("notices", "通知公告", ("notices",)),
 )}
 

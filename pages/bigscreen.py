@@ -28,7 +28,8 @@ from metrics.registry import REGISTRY, target
 from metrics.slides import ALERT, SLIDES
 from pages.ui import charts
 from pages.ui import screen as ui
-from pages.ui.access import run_page
+from metrics.access import OPEN, OPEN_VIEWER
+from pages.ui.access import current_viewer, run_page
 from pages.ui.common import engine, settings, store_state
 from pages.ui.maps import community_map
 
@@ -90,9 +91,10 @@ def read_params() -> tuple[int | None, str | None, str]:
 # ------------------------------------------------------------------------------ panels
 
 def panel(title: str, m: dict, tables: tuple[str, ...], height: int, period: str = ""):
-    """A bordered panel whose head names the data's age (its tables' oldest data time)."""
-    stamps = [m["tables_as_of"].get(t) for t in tables]
-    stamp = None if any(s is None for s in stamps) else min(stamps)
+    """A bordered panel whose head names the data's age: the oldest data time of those of
+    its tables that were ever imported (none: 无导入记录 and the stale badge)."""
+    stamps = [s for s in (m["tables_as_of"].get(t) for t in tables) if s is not None]
+    stamp = min(stamps) if stamps else None
     box = st.container(border=True, height=px(height))
     box.html(ui.panel_head(title, stamp, screen.age_hours(stamp),
                            settings().get_path("bigscreen.stale_hours"), period))
@@ -120,9 +122,9 @@ def _sparse_ticks(fig, rows: list[dict], step: int):
 def _change_line(t: dict) -> str:
     if REGISTRY[t["key"]].point_in_time:
         goal = target(t["key"], settings())
-        return f"积压口径 · 目标 ≤ {goal} 件" if goal is not None else "积压口径"
+        return f"积压口径\n目标 ≤ {goal} 件" if goal is not None else "积压口径"
     mom, yoy = fmt_change(t["key"], t["mom"]), fmt_change(t["key"], t["yoy"])
-    return f"环比 {mom or NULL} · 同比 {yoy or NULL}"
+    return f"环比 {mom or NULL}\n同比 {yoy or NULL}"
 
 
 def _tiles(items: list[dict]) -> list[dict]:
@@ -150,15 +152,16 @@ def trend(rows: list[dict], key: str, height: int, chart_key: str, step: int = 3
 
 def slide_overview(m: dict) -> None:
     p = m["periods"]
-    with panel("本月核心指标", m, ("cases", "petitions", "incidents"), 430,
+    with panel("本月核心指标", m, ("cases", "petitions", "incidents", "benefit_payments",
+                                  "benefit_monthly"), 488,
                f"{p.month.start:%m-%d} 至 {p.month.end:%m-%d}"):
         html(ui.tiles(_tiles(m["tiles"])))
     left, mid, right = st.columns(3)
-    with left, panel("诉求受理量 · 近24个月", m, ("cases",), 474):
-        trend(m["cases_trend"], "cases.total", 390, "ov_trend", step=6)
-    with mid, panel("干部在岗", m, ("attendance",), 474):
+    with left, panel("诉求受理量 · 近24个月", m, ("cases",), 416):
+        trend(m["cases_trend"], "cases.total", 330, "ov_trend", step=6)
+    with mid, panel("干部在岗", m, ("attendance",), 416):
         _attendance_summary(m)
-    with right, panel("警情研判 · 近28天", m, ("incidents",), 474):
+    with right, panel("警情研判 · 近28天", m, ("incidents",), 416):
         cell = m["compstat"][TOTAL]["d28"]
         html(_big(f"{cell['cur']} 起", f"去年同期 {cell['prior']} 起 · 变化 {_pct(cell['change'])}"
                                           f" · 判定 {cell['flag']}"))
@@ -182,7 +185,7 @@ def _day_name(m: dict) -> str:
             + f"{day:%m-%d} 星期{ui.WEEKDAYS[day.weekday()]}")
 
 
-def _attendance_summary(m: dict, donut: int = 190) -> None:
+def _attendance_summary(m: dict, donut: int = 150) -> None:
     t = m["attendance_total"]
     if not t["scheduled"]:
         html(_big(NULL, f"{_day_name(m)} 无排班"))
@@ -351,6 +354,31 @@ def slide_attendance(m: dict) -> None:
                               for r in rows]))
 
 
+def slide_benefits(m: dict) -> None:
+    rows = m["benefits_report"]
+    tables = SLIDES["benefits"].tables
+    left, right = st.columns([3, 2])
+    with left, panel(f"民政统计月报 · {m['benefits_month']}", m, tables, FULL):
+        html(ui.table(
+            ["保障类别", "户数", "人数", "支出(万元)", "月人均(元)", "人数环比", "新增", "退出"],
+            [[r["保障类别"], _count(r["户数"]), _count(r["人数"]),
+              NULL if r["支出"] is None else f"{r['支出'] / 10000:,.2f}",
+              NULL if r["月人均"] is None else f"{r['月人均']:,.0f}", _pct(r["人数环比"]),
+              _count(r["新增"]), _count(r["退出"])] for r in rows]))
+        html('<div class="zl-caption" style="margin-top:12px">人数、户数为本月在保数（临时救助为本月'
+             '救助人次）；支出为本月发放金额；环比为与上月相比的相对变化。</div>')
+    with right:
+        with panel("在保人数 · 各类别", m, tables, ROW):
+            _bars({r["保障类别"]: r["人数"] for r in rows if r["人数"]}, "bn_persons", top=6)
+        with panel("异常数据", m, tables, ROW):
+            html(_big(f"{m['benefits_exceptions'] or 0:,} 条",
+                      "保障期外发放、超标准发放、低保与特困同时在保（名单核查，本月）"))
+
+
+def _count(value) -> str:
+    return NULL if value is None else f"{int(value):,}"
+
+
 def slide_notices(m: dict) -> None:
     with panel("通知公告", m, ("notices",), FULL):
         if not m["notices"]:
@@ -384,7 +412,8 @@ def slide_alert(m: dict, items: list) -> None:
 RENDER = {"overview": slide_overview, "cases_trend": slide_cases_trend,
           "ranking": slide_ranking, "backlog": slide_backlog, "petitions": slide_petitions,
           "compstat": slide_compstat, "heatmap": slide_heatmap, "map": slide_map,
-          "attendance": slide_attendance, "notices": slide_notices}
+          "attendance": slide_attendance, "benefits": slide_benefits,
+          "notices": slide_notices}
 assert set(RENDER) == set(SLIDES), "every slide of metrics.slides has a renderer"
 
 
@@ -394,6 +423,8 @@ def main() -> None:
     st.html(ui.css(scale()))
     st.html(ui.SCRIPT, unsafe_allow_javascript=True)
     override, pinned, note = read_params()
+    if (current_viewer() or OPEN_VIEWER).role == OPEN:
+        note = "；".join(n for n in ("未启用登录", note) if n)
     url = resolve_url()
     m = load_model(url, *store_state(url))
     items = screen.alerts(m, settings())
@@ -432,4 +463,4 @@ def advance_after(seconds: int) -> None:
     timer()
 
 
-run_page("bigscreen", main)
+run_page("bigscreen", main, banner=False)   # 未启用登录 goes in the top bar

@@ -122,9 +122,10 @@ def gate(pages: list) -> Viewer:
     return viewer
 
 
-def guard(page: str) -> Viewer:
+def guard(page: str, banner: bool = True) -> Viewer:
     """The first line of every page: stop unless the viewer may open ``page`` (a key of
-    ``metrics.access.PAGES``); login off: the 未启用登录 banner."""
+    ``metrics.access.PAGES``); login off: the 未启用登录 banner (``banner=False``: the page
+    shows it itself, as the big screen does in its top bar)."""
     assert page in PAGES, page
     viewer = current_viewer()
     if viewer is None:
@@ -134,7 +135,7 @@ def guard(page: str) -> Viewer:
         st.error(f"当前账号({md(viewer.name)}, 角色 {ROLE_NAMES.get(viewer.role, viewer.role)})"
                  "无权查看此页面。", icon=":material/block:")
         st.stop()
-    if viewer.role == OPEN:
+    if viewer.role == OPEN and banner:
         st.warning("未启用登录: 任何能打开此网址的人都能看到全部数据。创建第一个用户后即需登录:"
                    " python cli.py user add 用户名 --role leader", icon=":material/lock_open:")
     return viewer
@@ -161,11 +162,11 @@ def record(action: str, detail: str) -> None:
     audit.record(engine(), viewer.actor, action, detail)
 
 
-def run_page(page: str, main) -> None:
+def run_page(page: str, main, banner: bool = True) -> None:
     """A page's last line: ``guard(page)``, then ``main()``; a request outside the viewer's
     communities that reaches the metrics (a crafted widget value or link) ends in one
     clear message, not a traceback and never another community's figures."""
-    guard(page)
+    guard(page, banner)
     try:
         main()
     except OutOfScope as exc:

@@ -60,7 +60,7 @@ div[data-testid="stVerticalBlock"][style*="border"] {{ border-color: #23324a !im
 .zl-fresh {{ font-size: 18px; color: #9fb3c8 !important; }}
 .zl-stale {{ font-size: 18px; font-weight: 700; color: #fff !important; background: #c92a2a;
   padding: 2px 10px; border-radius: 4px; margin-left: 8px; }}
-.zl-tiles {{ display: grid; grid-template-columns: repeat(4, 1fr); gap: {PANEL_GAP}px; }}
+.zl-tiles {{ display: grid; grid-template-columns: repeat(5, 1fr); gap: {PANEL_GAP}px; }}
 .zl-tile {{ background: #12223a; border: 1px solid #23324a; border-radius: 8px;
   padding: 14px 18px; }}
 .zl-tile-label {{ font-size: 24px; color: #9fb3c8 !important; }}
@@ -68,7 +68,7 @@ div[data-testid="stVerticalBlock"][style*="border"] {{ border-color: #23324a !im
   font-variant-numeric: tabular-nums; }}
 .zl-tile-value.good {{ color: #69db7c !important; }}
 .zl-tile-value.bad {{ color: #ff6b6b !important; }}
-.zl-tile-change {{ font-size: 20px; color: #c5d3e0 !important; }}
+.zl-tile-change {{ font-size: 19px; line-height: 1.45; color: #c5d3e0 !important; }}
 .zl-table {{ width: 100%; border-collapse: collapse; font-size: 22px;
   font-variant-numeric: tabular-nums; }}
 .zl-table th {{ text-align: right; color: #9fb3c8; font-weight: 600; padding: 6px 10px;
@@ -211,13 +211,15 @@ def panel_head(title: str, stamp: datetime | None, hours: float | None, stale_ho
 
 
 def tiles(items: list[dict]) -> str:
-    """Tiles of (label, value text, change line, met) in a four-column grid."""
+    """Tiles of (label, value text, change lines (one per line of ``change``), met) in a
+    five-column grid."""
     cells = []
     for t in items:
         state = {True: " good", False: " bad"}.get(t.get("met"), "")
         cells.append(f'<div class="zl-tile"><div class="zl-tile-label">{esc(t["label"])}</div>'
                      f'<div class="zl-tile-value{state}">{esc(t["value"])}</div>'
-                     f'<div class="zl-tile-change">{esc(t["change"])}</div></div>')
+                     + "".join(f'<div class="zl-tile-change">{esc(line)}</div>'
+                               for line in t["change"].split("\n")) + "</div>")
     return f'<div class="zl-tiles">{"".join(cells)}</div>'
 
 
