@@ -20,7 +20,7 @@ import streamlit as st
 from data.store import clock
 from data.store.db import resolve_url
 from data.store.office import office_name, screen_title
-from metrics import screen
+from metrics import calendar, screen
 from metrics.formatting import NULL, fmt_change, fmt_kpi
 from metrics.engine.cube import MISSING
 from metrics.incidents import FLAGS, TOTAL, WINDOWS
@@ -380,12 +380,19 @@ def _count(value) -> str:
 
 
 def slide_notices(m: dict) -> None:
-    with panel("通知公告", m, ("notices",), FULL):
+    left, right = st.columns([3, 2])
+    with left, panel("通知公告", m, ("notices",), FULL):
         if not m["notices"]:
             html(_big(NULL, "暂无有效的通知公告"))
-        for n in m["notices"][:6]:
+        for n in m["notices"][:5]:
             html(f'<div class="zl-notice"><b>{ui.esc(n["title"])}</b>'
-                    f'<div>{ui.esc(n["body"])}</div></div>')
+                 f'<div>{ui.esc(n["body"])}</div></div>')
+    with right, st.container(border=True, height=px(FULL)):
+        now = clock.now()
+        holiday = calendar.holiday_name(now.date())
+        day = (f"今天是{holiday}假期" if holiday else
+               "今天是工作日" if calendar.is_workday(now.date()) else "今天是休息日")
+        html(ui.today_panel(now, day))
 
 
 def slide_alert(m: dict, items: list) -> None:

@@ -100,7 +100,7 @@ def test_times_shown_are_beijing_time_on_any_server(store, tz):
     now = datetime.now(ZoneInfo("Asia/Shanghai")).replace(tzinfo=None)
     (screen,) = got["screen"]
     as_of = datetime.strptime(re.search(r"数据截至 (\d{4}-\d\d-\d\d \d\d:\d\d)", screen).group(1), "%Y-%m-%d %H:%M")
-    refreshed = re.search(r'class="zl-clock">(\d\d:\d\d:\d\d)<', screen).group(1)
+    refreshed = re.search(r'class="zl-clock zl-live-clock">(\d\d:\d\d:\d\d)<', screen).group(1)
     refreshed = datetime.combine(now.date(), datetime.strptime(refreshed, "%H:%M:%S").time())
     assert abs((as_of - now).total_seconds()) < 180, (tz, screen, now)
     assert abs((refreshed - as_of).total_seconds()) < 180, (tz, screen)

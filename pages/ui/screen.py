@@ -86,8 +86,13 @@ div[data-testid="stVerticalBlock"][style*="border"] {{ border-color: #23324a !im
   color: #ffe3e3 !important; }}
 .zl-notice {{ border-left: 6px solid #ffd43b; padding: 10px 20px; margin-bottom: 16px;
   background: #12223a; }}
-.zl-notice b {{ font-size: 32px; color: #ffd43b !important; }}
-.zl-notice div {{ font-size: 26px; margin-top: 4px; }}
+.zl-notice b {{ font-size: 40px; color: #ffd43b !important; }}
+.zl-notice div {{ font-size: 32px; margin-top: 6px; line-height: 1.5; }}
+.zl-today {{ text-align: center; padding-top: 60px; }}
+.zl-today .zl-live-clock {{ font-size: 150px; font-weight: 800; color: #ffffff !important;
+  font-variant-numeric: tabular-nums; }}
+.zl-today .zl-live-date {{ font-size: 44px; color: #8fd3ff !important; }}
+.zl-today .zl-day-note {{ font-size: 34px; color: #ffd43b !important; margin-top: 30px; }}
 .zl-ticker {{ position: fixed; left: 0; right: 0; bottom: 0; height: 52px; overflow: hidden;
   background: #0e2444; border-top: 2px solid #1c3a66; z-index: 1000; display: flex;
   align-items: center; }}
@@ -130,10 +135,10 @@ SCRIPT = f"""
   function tick() {{
     var p = {{}};
     fmt.formatToParts(new Date()).forEach(function (x) {{ p[x.type] = x.value; }});
-    var c = document.getElementById('zl-clock');
-    if (c) {{ c.textContent = p.hour + ':' + p.minute + ':' + p.second; }}
-    var d = document.getElementById('zl-date');
-    if (d) {{ d.textContent = p.year + '年' + p.month + '月' + p.day + '日 ' + p.weekday; }}
+    document.querySelectorAll('.zl-live-clock').forEach(function (c) {{
+      c.textContent = p.hour + ':' + p.minute + ':' + p.second; }});
+    document.querySelectorAll('.zl-live-date').forEach(function (d) {{
+      d.textContent = p.year + '年' + p.month + '月' + p.day + '日 ' + p.weekday; }});
   }}
   window.addEventListener('resize', fit);
   setTimeout(fit, 1500);
@@ -184,9 +189,16 @@ def top_bar(title: str, slide_title: str, index: int, total: int, now: datetime,
     note_html = f'<span class="zl-note">{esc(note)}</span>' if note else ""
     return (f'<div class="zl-bar" data-scale="{scale:g}"><span class="zl-title">{esc(title)}</span>'
             f'<span class="zl-slide">{esc(slide_title)}<small class="zl-dots">{dots}</small>'
-            f'</span>{note_html}<span class="zl-time"><span id="zl-date">{date_line(now)}</span>'
-            f'<span id="zl-clock" class="zl-clock">{now:%H:%M:%S}</span>'
+            f'</span>{note_html}<span class="zl-time"><span class="zl-live-date">{date_line(now)}'
+            f'</span><span class="zl-clock zl-live-clock">{now:%H:%M:%S}</span>'
             f'<span class="zl-asof">数据截至 {as_of:%Y-%m-%d %H:%M}</span></span></div>')
+
+
+def today_panel(now: datetime, note: str) -> str:
+    """A large live clock with the date and a line about the day (a holiday, a workday)."""
+    return (f'<div class="zl-today"><div class="zl-live-clock">{now:%H:%M:%S}</div>'
+            f'<div class="zl-live-date">{date_line(now)}</div>'
+            f'<div class="zl-day-note">{esc(note)}</div></div>')
 
 
 def age_text(hours: float | None) -> str:

@@ -1,0 +1,186 @@
+"""The big screen in a real browser (Debian's headless Chromium, driven by playwright):
+
+- every slide at 1920×1080 and 3840×2160: no error box, the slide filled (its panels reach
+  the ticker), no text under 18 px at 1080p, the layout twice as large at 2160p;
+- a soak run with ``?dwell=3``: every slide is seen, no error box ever, and after a warm-up
+  cycle the server's resident memory grows by at most 10 % and the page's JS heap by at
+  most 25 %. ``ZHILI_SOAK_SECONDS`` sets its length (default 240 s; the README reports a
+  two-hour run made with it).
+
+Screenshots go to ``ZHILI_SHOTS`` when set (else the test's temporary folder).
+"""
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from contextlib import contextmanager
+from pathlib import Path
+
+import pytest
+
+from data.store.db import ROOT
+from metrics.settings import load_settings
+from metrics.slides import ALERT, SLIDES
+
+CHROMIUM = "/usr/bin/chromium"
+ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+        "--disable-background-networking", "--disable-component-update", "--disable-sync",
+        "--enable-precise-memory-info"]
+ERRORS = '[data-testid="stException"], [data-testid="stAlertContentError"]'
+# every text element that shows characters, with its rendered size
+TEXT_SIZES = """() => {
+  const out = [];
+  const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
+  while (walker.nextNode()) {
+    const node = walker.currentNode, el = node.parentElement;
+    if (!el || !node.textContent.trim() || el.closest('script,style,noscript')) continue;
+    const r = el.getBoundingClientRect(), cs = getComputedStyle(el);
+    // 1×1 clipped: visually hidden (Streamlit's skip link for screen readers)
+    if (r.width <= 1 || r.height <= 1 || cs.visibility === 'hidden' || cs.display === 'none')
+      continue;
+    if (r.bottom < 0 || r.top > innerHeight) continue;
+    out.push([parseFloat(cs.fontSize), node.textContent.trim().slice(0, 30)]);
+  }
+  return out;
+}"""
+PANELS_BOTTOM = """() => Math.max(...[...document.querySelectorAll(
+  '[data-testid="stVerticalBlockBorderWrapper"], [data-testid="stVerticalBlock"][height]')]
+  .map(e => e.getBoundingClientRect().bottom))"""
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _need_chromium() -> None:
+    if not os.path.exists(CHROMIUM):
+        if os.environ.get("CI", "").lower() == "true":
+            pytest.fail("CI must install Debian's chromium (see .ci/run)")
+        pytest.skip("chromium not installed (apt-get install -y chromium fonts-noto-cjk)")
+
+
+@contextmanager
+def _server(db_url: str, log: Path):
+    """A dashboard server (its output to ``log``: a pipe nobody reads would fill up and
+    stall it during a long run); yields (base URL, pid)."""
+    _need_chromium()
+    port = _free_port()
+    with log.open("wb") as out:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "streamlit", "run", "dashboard.py", "--server.headless",
+             "true", "--server.port", str(port), "--server.address", "127.0.0.1"],
+            cwd=ROOT, env={**os.environ, "ZHILI_DB_URL": db_url}, stdout=out,
+            stderr=subprocess.STDOUT)
+        base = f"http://127.0.0.1:{port}"
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            try:
+                urllib.request.urlopen(base + "/_stcore/health", timeout=2)
+                break
+            except OSError:
+                time.sleep(0.5)
+        else:
+            proc.kill()
+            pytest.fail("streamlit did not start: " + log.read_text()[-2000:])
+        try:
+            yield base, proc.pid
+        finally:
+            proc.terminate()
+            proc.wait(timeout=20)
+
+
+def _rss_mb(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    raise AssertionError("no VmRSS")
+
+
+def _slide_title(page) -> str:
+    return page.inner_text(".zl-slide").split("\n")[0].strip()
+
+
+def _wait_slide(page, scale: float, timeout_s: float = 90) -> None:
+    """Until the top bar is drawn at ``scale`` and the charts have drawn."""
+    page.wait_for_selector(f'.zl-bar[data-scale="{scale:g}"]', timeout=timeout_s * 1000)
+    page.wait_for_function("""() => [...document.querySelectorAll('.js-plotly-plot')]
+        .every(p => p.querySelector('.main-svg'))""", timeout=timeout_s * 1000)
+    time.sleep(1.5)
+
+
+def _shots_dir(tmp_path: Path) -> Path:
+    folder = Path(os.environ.get("ZHILI_SHOTS") or tmp_path / "shots")
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
+@pytest.mark.slow
+def test_every_slide_at_1080p_and_2160p(demo_url, tmp_path):
+    from playwright.sync_api import sync_playwright
+
+    shots = _shots_dir(tmp_path)
+    slides = [*SLIDES, ALERT.id]
+    with _server(demo_url, tmp_path / "server.log") as (base, _pid), sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=ARGS)
+        for width, height, scale in ((1920, 1080, 1), (3840, 2160, 2)):
+            page = browser.new_page(viewport={"width": width, "height": height})
+            for slide in slides:
+                page.goto(f"{base}/bigscreen?slide={slide}")
+                _wait_slide(page, scale)
+                assert not page.query_selector_all(ERRORS), (slide, width)
+                title = SLIDES[slide].title if slide in SLIDES else ALERT.title
+                assert _slide_title(page) == title
+                # filled: the panels reach down to the ticker (52 px at 1080p)
+                bottom = page.evaluate(PANELS_BOTTOM)
+                assert bottom >= height - (52 + 90) * scale, (slide, width, bottom)
+                sizes = page.evaluate(TEXT_SIZES)
+                small = [(s, t) for s, t in sizes if s < 18 * scale - 0.01]
+                assert not small, (slide, width, small[:5])
+                page.screenshot(path=str(shots / f"{slide}_{width}x{height}.png"))
+            page.close()
+        browser.close()
+
+
+@pytest.mark.slow
+def test_soak_every_slide_seen_memory_flat(demo_url, tmp_path):
+    from playwright.sync_api import sync_playwright
+
+    seconds = float(os.environ.get("ZHILI_SOAK_SECONDS", "240"))
+    titles = {SLIDES[s].title for s in load_settings().get_path("bigscreen.playlist")}
+    with _server(demo_url, tmp_path / "server.log") as (base, pid), sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=ARGS)
+        page = browser.new_page(viewport={"width": 1920, "height": 1080})
+        page.goto(f"{base}/bigscreen?dwell=3")
+        _wait_slide(page, 1)
+        seen, errors = set(), []
+        start = time.monotonic()
+        warm_rss = warm_heap = None
+        while time.monotonic() - start < seconds:
+            time.sleep(1)
+            try:
+                seen.add(_slide_title(page))
+            except Exception:  # noqa: BLE001 - between two slides the bar is redrawn
+                pass
+            if page.query_selector_all(ERRORS):
+                errors.append(page.inner_text("body")[:300])
+            if warm_rss is None and titles <= seen:        # one whole cycle: warmed up
+                time.sleep(3)
+                warm_rss = _rss_mb(pid)
+                warm_heap = page.evaluate("() => performance.memory.usedJSHeapSize")
+        end_rss = _rss_mb(pid)
+        end_heap = page.evaluate("() => performance.memory.usedJSHeapSize")
+        browser.close()
+    report = (f"soak {seconds:.0f}s: slides {len(seen)}; server RSS {warm_rss:.0f} -> "
+              f"{end_rss:.0f} MB; JS heap {warm_heap / 1e6:.1f} -> {end_heap / 1e6:.1f} MB")
+    print(report)
+    (tmp_path / "soak.txt").write_text(report)
+    assert not errors, errors[:3]
+    assert titles <= seen, titles - seen
+    assert end_rss <= warm_rss * 1.10, report
+    assert end_heap <= warm_heap * 1.25, report
