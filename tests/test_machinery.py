@@ -134,3 +134,23 @@ def test_registry_declarations_match_their_domains():
                 assert all(registry.get(p).is_rate for p in kpi.parts)
             if kpi.kind == "backlog":
                 assert domain.backlog is not None, kpi.key
+
+
+def test_months_table_of_two_centuries_on_every_database(engine):
+    """1900-01 … 2100-12 is 2 412 months: more terms than SQLite allows in one compound."""
+    from datetime import date, datetime
+
+    from sqlalchemy import func, select
+
+    from metrics.context import Query
+    from metrics.engine.domain import months_table
+    from metrics.period import Period
+    from metrics.settings import load_settings
+
+    q = Query(Period(date(1900, 1, 1), date(2100, 12, 31)), (), datetime(2100, 12, 31, 23, 59),
+              load_settings())
+    months = months_table(q)
+    with engine.connect() as conn:
+        n, first, last = conn.execute(select(func.count(), func.min(months.c.month),
+                                             func.max(months.c.month))).one()
+    assert (n, first, last) == (2412, "1900-01", "2100-12")

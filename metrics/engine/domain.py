@@ -44,12 +44,27 @@ def months_table(q: Query):
     return _months_table(tuple(months_until(q)))
 
 
+_COMPOUND_LIMIT = 400   # SQLite refuses a compound SELECT of more than 500 terms
+
+
+def _union(parts: list):
+    """UNION ALL of the selects, nested in chunks so that no compound exceeds the limit
+    (1900-01 … 2100-12 is 2 412 months)."""
+    if len(parts) == 1:
+        return parts[0]
+    if len(parts) <= _COMPOUND_LIMIT:
+        return union_all(*parts)
+    chunks = [_union(parts[i:i + _COMPOUND_LIMIT]).subquery()
+              for i in range(0, len(parts), _COMPOUND_LIMIT)]
+    return _union([select(chunk.c.month) for chunk in chunks])
+
+
 @lru_cache(maxsize=256)
 def _months_table(months: tuple[str, ...]):
     if not months:
         return select(literal("", String(7)).label("month")).where(false()).subquery("months")
-    parts = [select(literal(m, String(7)).label("month")) for m in months]
-    return (union_all(*parts) if len(parts) > 1 else parts[0]).subquery("months")
+    return _union([select(literal(m, String(7)).label("month")) for m in months]
+                  ).subquery("months")
 
 
 @dataclass(frozen=True)
