@@ -114,7 +114,7 @@ def chart(fig, key: str) -> None:
 
 def _sparse_ticks(fig, rows: list[dict], step: int):
     """Month axes of 24 months: a label every ``step`` months, horizontal."""
-    months = [r["month"] for r in rows]
+    months = charts.month_labels([r["month"] for r in rows])
     fig.update_xaxes(tickangle=0, tickvals=months[::step], ticktext=months[::step])
     return fig
 
@@ -137,12 +137,7 @@ def _big(value: str, caption: str) -> str:
             f'<div class="zl-caption">{ui.esc(caption)}</div>')
 
 
-def _month_axis(rows: list[dict]) -> list[dict]:
-    return [{**r, "month": f"{r['month'][:4]}年{int(r['month'][5:])}月"} for r in rows]
-
-
 def trend(rows: list[dict], key: str, height: int, chart_key: str, step: int = 3) -> None:
-    rows = _month_axis(rows)
     fig = _sparse_ticks(charts.trend_with_last_year(rows, theme(), key=key, height=px(height)), rows,
                         step)
     if REGISTRY[key].fmt == "pct":

@@ -333,7 +333,10 @@ def score_distribution(df: pd.DataFrame, theme: Theme, *, score: str, group: str
 def series_by_month(df: pd.DataFrame, theme: Theme, *, x: str, series: str, value: str,
                     y_title: str, stacked: bool = False, money: bool = False,
                     height: int = 320) -> go.Figure:
-    """One line (or stacked bar) per series (programs, reasons) by month."""
+    """One line (or stacked bar) per series (programs, reasons) by month ('YYYY-MM' in
+    ``x``, drawn as 2026年1月 in time order)."""
+    order = month_labels(sorted(set(df[x].astype(str))))
+    df = df.assign(**{x: month_labels(df[x].astype(str))})
     fig = go.Figure()
     for i, (name, part) in enumerate(df.groupby(series, sort=False)):
         colour = theme.palette[i % len(theme.palette)]
@@ -347,7 +350,7 @@ def series_by_month(df: pd.DataFrame, theme: Theme, *, x: str, series: str, valu
                             mode="lines+markers", line=dict(color=colour, width=2),
                             hovertemplate=hover + "<extra></extra>")
     fig.update_layout(barmode="stack")
-    fig.update_xaxes(type="category", categoryorder="category ascending")
+    fig.update_xaxes(type="category", categoryorder="array", categoryarray=order)
     fig.update_yaxes(title=y_title, rangemode="tozero", tickformat=",.0f")
     return _layout(fig, theme, height)
 
