@@ -22,7 +22,7 @@ from metrics.period import preset_period
 
 OWN, OTHER = "和平社区", "中华社区"
 PASSWORD = "password123"
-COMMUNITY_PAGES = ["cockpit", "cases", "safety", "cadres", "appraisal", "glossary"]
+COMMUNITY_PAGES = ["cockpit", "cases", "safety", "benefits", "cadres", "appraisal", "glossary"]
 ALL_PAGES = [*COMMUNITY_PAGES, "bigscreen", "data_status"]
 
 

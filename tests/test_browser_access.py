@@ -17,7 +17,7 @@ OWN, OTHER = "和平社区", "中华社区"
 PASSWORD = "password123"
 # path -> the page's title: the link opens that page once the login succeeds
 PATHS = {"/": "领导驾驶舱", "/overview": "领导驾驶舱", "/cases": "诉求办理", "/safety": "信访与警情",
-         "/cadres": "干部考勤与日志", "/appraisal": "考核评议", "/glossary": "指标口径"}
+         "/benefits": "民生保障", "/cadres": "干部考勤与日志", "/appraisal": "考核评议", "/glossary": "指标口径"}
 REFUSED = {"/data": "数据表概况", "/bigscreen": "指挥中心"}   # a page and a text of its own
 # the page's text without its alerts (the URL notice names the community it refused),
 # with the text drawn inside charts
