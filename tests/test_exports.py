@@ -136,8 +136,8 @@ def test_long_names_are_not_cut_on_share_bars():
 
 # --- the pages --------------------------------------------------------------------------------
 
-PAGES = ["pages/cockpit.py", "pages/cases.py", "pages/safety.py", "pages/cadres.py",
-         "pages/appraisal.py", "pages/data_status.py", "pages/glossary.py"]
+PAGES = ["pages/cockpit.py", "pages/cases.py", "pages/safety.py", "pages/benefits.py",
+         "pages/cadres.py", "pages/appraisal.py", "pages/data_status.py", "pages/glossary.py"]
 
 
 @pytest.fixture(scope="module")
