@@ -6,8 +6,8 @@ per community, per category, per month and per hour — never a name of a reside
 cadre, an ID or a case text. ``alerts`` turns it into the rules that interrupt the
 rotation; ``rotation`` orders the slides with their dwell times.
 
-Periods: tiles compare this month to date with the 28 days… before it (环比, as every
-page) and the same dates a year earlier (同比); trends show the last 24 months; rankings,
+Periods: tiles compare this month to date with the period of equal length just before it
+(环比, as on every page) and with the same dates a year earlier (同比); trends show the last 24 months; rankings,
 mixes and the heat map are year to date; attendance is the as_of day, or the last
 workday before it on a day off; benefits are the civil-affairs monthly report of the month
 of as_of (metrics.benefits_report).
@@ -40,7 +40,7 @@ TILES = (("cases", "cases.total"), ("cases", "cases.closure_rate"),
          ("petitions", "petitions.total"), ("petitions", "petitions.collective"),
          ("incidents", "incidents.total"), ("incidents", "incidents.per_10k"),
          ("benefits", "benefits.urban_dibao.persons"), ("benefits", "benefits.rural_dibao.persons"))
-#: The map's figures per community (height and colour by the first).
+#: The map's figures per community, in its tooltips (height and colour by the first).
 MAP_KEYS = ("incidents.per_10k", "incidents.total", "cases.total", "cases.closure_rate")
 
 
@@ -54,16 +54,17 @@ def last_workday(day: date, back: int = 15) -> date:
 
 @dataclass(frozen=True)
 class Periods:
+    """The screen's periods ending on a day: month and year to date, the last 24 months."""
+
     month: Period
     year: Period
-    day: Period
     months24: Period
 
     @classmethod
     def ending(cls, day: date) -> "Periods":
         first = date(day.year, day.month, 1)
         index = day.year * 12 + day.month - 1 - 23
-        return cls(Period(first, day), Period(date(day.year, 1, 1), day), Period(day, day),
+        return cls(Period(first, day), Period(date(day.year, 1, 1), day),
                    Period(date(index // 12, index % 12 + 1, 1), day))
 
 
@@ -85,8 +86,10 @@ def score_misses(counts: dict) -> dict[str, int]:
     """Per part of 三率综合得分, named by what it misses (未及时响应, 回访未解决, …): the rows
     in the part's denominator but not its numerator, i.e. the cases that cost points."""
     score = REGISTRY[case_lists.RANK_BY]
-    return {REGISTRY[p].miss or REGISTRY[p].label:
-            sum(int(counts[c]) for c in REGISTRY[p].den) - sum(int(counts[c]) for c in REGISTRY[p].num)
+    def total(names) -> int:
+        return sum(int(counts[c]) for c in names)
+
+    return {REGISTRY[p].miss or REGISTRY[p].label: total(REGISTRY[p].den) - total(REGISTRY[p].num)
             for p in score.parts}
 
 
@@ -124,13 +127,10 @@ def model(engine: Engine, as_of: datetime, settings) -> dict:
                   for unit, n in today.counts.get("community", {}).items()]
     attendance.sort(key=lambda r: -r["scheduled"])
 
-    incident_groups = year["incidents"].groups.get("community", {})
-    figures = {unit: {"incidents.per_10k": f.get("incidents.per_10k"),
-                      "incidents.total": f.get("incidents.total")}
-               for unit, f in incident_groups.items()}
-    for unit, f in cases_groups.items():
-        figures.setdefault(unit, {}).update({"cases.total": f.get("cases.total"),
-                                             "cases.closure_rate": f.get("cases.closure_rate")})
+    by_domain = {d: year[d].groups.get("community", {}) for d in ("cases", "incidents")}
+    units = sorted(set().union(*by_domain.values()))
+    figures = {u: {k: by_domain[REGISTRY[k].domain].get(u, {}).get(k) for k in MAP_KEYS}
+               for u in units}
 
     month_key = benefits_report.month_of(as_of.date())
     report = {name: run("benefits", period)
@@ -152,7 +152,6 @@ def model(engine: Engine, as_of: datetime, settings) -> dict:
         "cases_mix": {dim: {u: f["cases.total"] for u, f in year["cases"].groups[dim].items()
                             if f["cases.total"]} for dim in ("category", "channel")},
         "ranking": ranking,
-        "cases_year": year["cases"].kpis,
         "backlog": backlog,
         "miss_reasons": score_misses(year["cases"].totals),
         "petitions_trend": monthly_trend(engine, DOMAINS["petitions"], q(p.months24),
@@ -163,7 +162,6 @@ def model(engine: Engine, as_of: datetime, settings) -> dict:
         "collective_week": [{k: r[k] for k in ("received_at", "community", "persons", "form",
                                                "category")} for r in collective],
         "compstat": month["incidents"].kpis["incidents.compstat"],
-        "incidents_year": year["incidents"].kpis,
         "hour_weekday": incidents.hour_weekday(engine, q(p.year)),
         "map_figures": figures,
         "outlines": load_boundaries(engine),
