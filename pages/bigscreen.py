@@ -1,7 +1,7 @@
 """指挥中心大屏: a dark, chrome-less 1920×1080 slideshow of every domain that runs unattended.
 
-One cached model (metrics.screen) serves every open screen and reloads on
-``bigscreen.refresh_seconds`` or when the store's 数据截至 moves. The playlist and each
+One cached model (metrics.screen) serves every open screen and reloads after
+``bigscreen.refresh_seconds`` or as soon as the store's version changes (an import). The playlist and each
 slide's dwell come from settings; ``?dwell=N`` overrides every dwell, ``?slide=ID`` pins
 one slide. While a rule breaks (显著上升, a new collective petition, the overdue backlog
 above its target) an alert slide comes next and then opens every cycle. Aggregates only:
@@ -21,6 +21,7 @@ from data.store import clock
 from data.store.db import resolve_url
 from data.store.office import office_name, screen_title
 from metrics import calendar, screen
+from metrics.access import OPEN, OPEN_VIEWER
 from metrics.formatting import NULL, fmt_change, fmt_kpi
 from metrics.engine.cube import MISSING
 from metrics.incidents import FLAGS, TOTAL, WINDOWS
@@ -28,7 +29,6 @@ from metrics.registry import REGISTRY, target
 from metrics.slides import ALERT, SLIDES
 from pages.ui import charts
 from pages.ui import screen as ui
-from metrics.access import OPEN, OPEN_VIEWER
 from pages.ui.access import current_viewer, run_page
 from pages.ui.common import engine, settings, store_state
 from pages.ui.maps import community_map
