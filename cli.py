@@ -331,12 +331,7 @@ def cmd_kpi(args) -> int:
         period = Period(args.start, args.end)
     except PeriodError as exc:
         raise CliError(str(exc)) from None
-    engine = _engine(args)
-    _require_current(engine)
-    if not has_data(engine):
-        raise CliError("数据库中没有数据, 请先运行 python cli.py demo (store is empty)")
-    scope = tuple(dict.fromkeys(args.community or ()))
-    _check_communities(engine, scope)
+    engine, scope = _store_and_scope(args)
     q = make_query(engine, period, scope=scope, as_of=args.as_of)
     report = kpi_report(engine, q, by=args.by, only=args.only)
     if args.format == "json":
@@ -537,6 +532,18 @@ def cmd_appraisal(args) -> int:
     return 0
 
 
+def _store_and_scope(args):
+    """The store named by ``--db`` (current schema, not empty) and the ``--community``
+    scope, each community checked against it."""
+    engine = _engine(args)
+    _require_current(engine)
+    if not has_data(engine):
+        raise CliError("数据库中没有数据, 请先运行 python cli.py demo (store is empty)")
+    scope = tuple(dict.fromkeys(args.community or ()))
+    _check_communities(engine, scope)
+    return engine, scope
+
+
 def cmd_report(args) -> int:
     """``report``: the month's 月度报告 as Word or PDF (metrics.monthly): the same figures
     as the pages and ``kpi`` for that month, judged at the store's 数据截至."""
@@ -546,12 +553,7 @@ def cmd_report(args) -> int:
     fmt = Path(args.out).suffix.lower().lstrip(".")
     if fmt not in FORMATS:
         raise CliError(f"参数错误 (bad arguments): --out 应以 .docx 或 .pdf 结尾: {args.out}")
-    engine = _engine(args)
-    _require_current(engine)
-    if not has_data(engine):
-        raise CliError("数据库中没有数据, 请先运行 python cli.py demo (store is empty)")
-    scope = tuple(dict.fromkeys(args.community or ()))
-    _check_communities(engine, scope)
+    engine, scope = _store_and_scope(args)
     try:
         report = build_report(engine, args.month, scope, as_of=args.as_of)
         data = render(report, fmt)

@@ -12,24 +12,16 @@ Screenshots go to ``ZHILI_SHOTS`` when set (else the test's temporary folder).
 from __future__ import annotations
 
 import os
-import socket
-import subprocess
-import sys
 import time
-import urllib.request
-from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
 
-from data.store.db import ROOT
 from metrics.settings import load_settings
 from metrics.slides import ALERT, SLIDES
+from tests.test_browser import CHROMIUM, CHROMIUM_ARGS, _serve
 
-CHROMIUM = "/usr/bin/chromium"
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-        "--disable-background-networking", "--disable-component-update", "--disable-sync",
-        "--enable-precise-memory-info"]
+ARGS = [*CHROMIUM_ARGS, "--enable-precise-memory-info"]   # performance.memory
 ERRORS = '[data-testid="stException"], [data-testid="stAlertContentError"]'
 # every text element that shows characters, with its rendered size
 TEXT_SIZES = """() => {
@@ -50,49 +42,6 @@ TEXT_SIZES = """() => {
 PANELS_BOTTOM = """() => Math.max(...[...document.querySelectorAll(
   '[data-testid="stVerticalBlockBorderWrapper"], [data-testid="stVerticalBlock"][height]')]
   .map(e => e.getBoundingClientRect().bottom))"""
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def _need_chromium() -> None:
-    if not os.path.exists(CHROMIUM):
-        if os.environ.get("CI", "").lower() == "true":
-            pytest.fail("CI must install Debian's chromium (see .ci/run)")
-        pytest.skip("chromium not installed (apt-get install -y chromium fonts-noto-cjk)")
-
-
-@contextmanager
-def _server(db_url: str, log: Path):
-    """A dashboard server (its output to ``log``: a pipe nobody reads would fill up and
-    stall it during a long run); yields (base URL, pid)."""
-    _need_chromium()
-    port = _free_port()
-    with log.open("wb") as out:
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "streamlit", "run", "dashboard.py", "--server.headless",
-             "true", "--server.port", str(port), "--server.address", "127.0.0.1"],
-            cwd=ROOT, env={**os.environ, "ZHILI_DB_URL": db_url}, stdout=out,
-            stderr=subprocess.STDOUT)
-        base = f"http://127.0.0.1:{port}"
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            try:
-                urllib.request.urlopen(base + "/_stcore/health", timeout=2)
-                break
-            except OSError:
-                time.sleep(0.5)
-        else:
-            proc.kill()
-            pytest.fail("streamlit did not start: " + log.read_text()[-2000:])
-        try:
-            yield base, proc.pid
-        finally:
-            proc.terminate()
-            proc.wait(timeout=20)
 
 
 def _rss_mb(pid: int) -> float:
@@ -126,7 +75,7 @@ def test_every_slide_at_1080p_and_2160p(demo_url, tmp_path):
 
     shots = _shots_dir(tmp_path)
     slides = [*SLIDES, ALERT.id]
-    with _server(demo_url, tmp_path / "server.log") as (base, _pid), sync_playwright() as p:
+    with _serve(demo_url, with_pid=True) as (base, _pid), sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=ARGS)
         for width, height, scale in ((1920, 1080, 1), (3840, 2160, 2)):
             page = browser.new_page(viewport={"width": width, "height": height})
@@ -153,7 +102,7 @@ def test_soak_every_slide_seen_memory_flat(demo_url, tmp_path):
 
     seconds = float(os.environ.get("ZHILI_SOAK_SECONDS", "240"))
     titles = {SLIDES[s].title for s in load_settings().get_path("bigscreen.playlist")}
-    with _server(demo_url, tmp_path / "server.log") as (base, pid), sync_playwright() as p:
+    with _serve(demo_url, with_pid=True) as (base, pid), sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=ARGS)
         page = browser.new_page(viewport={"width": 1920, "height": 1080})
         page.goto(f"{base}/bigscreen?dwell=3")

@@ -11,6 +11,7 @@ import shutil
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.request
 from contextlib import contextmanager
@@ -47,31 +48,35 @@ def _need_chromium() -> None:
 
 
 @contextmanager
-def _serve(db_url: str):
-    """A dashboard server on the store at ``db_url``; yields its base URL."""
+def _serve(db_url: str, with_pid: bool = False):
+    """A dashboard server on the store at ``db_url``; yields its base URL (and its pid with
+    ``with_pid``). Its output goes to a file: a pipe nobody reads would fill up and stall
+    the server during a long run."""
     _need_chromium()
     port = _free_port()
     env = {**os.environ, "ZHILI_DB_URL": db_url}
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", "dashboard.py", "--server.headless", "true",
-         "--server.port", str(port), "--server.address", "127.0.0.1"],
-        cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
+    with tempfile.TemporaryFile() as log:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "streamlit", "run", "dashboard.py", "--server.headless",
+             "true", "--server.port", str(port), "--server.address", "127.0.0.1"],
+            cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+        base = f"http://127.0.0.1:{port}"
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            try:
+                urllib.request.urlopen(base + "/_stcore/health", timeout=2)
+                break
+            except OSError:
+                time.sleep(0.5)
+        else:
+            proc.kill()
+            log.seek(0)
+            pytest.fail("streamlit did not start: " + log.read().decode()[-2000:])
         try:
-            urllib.request.urlopen(base + "/_stcore/health", timeout=2)
-            break
-        except OSError:
-            time.sleep(0.5)
-    else:
-        proc.kill()
-        pytest.fail("streamlit did not start: " + proc.stdout.read().decode()[-2000:])
-    try:
-        yield base
-    finally:
-        proc.terminate()
-        proc.wait(timeout=20)
+            yield (base, proc.pid) if with_pid else base
+        finally:
+            proc.terminate()
+            proc.wait(timeout=20)
 
 
 @pytest.fixture(scope="module")
