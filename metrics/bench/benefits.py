@@ -238,6 +238,7 @@ def generate_benefits(n: int, seed: int = SEED) -> dict[str, dict[str, np.ndarra
 
     # 临时救助 grants, N/1000 a month over 2021..2025
     grants: dict[str, list] = {k: [] for k in GRANT_COLUMNS}
+    cw, reasons = weights / weights.sum(), demo.RELIEF_REASONS
     for mi in range(p0, p1 + 1):
         y, mo = mi // 12, mi % 12 + 1
         days = (date(y + (mo == 12), mo % 12 + 1, 1) - date(y, mo, 1)).days
@@ -246,10 +247,10 @@ def generate_benefits(n: int, seed: int = SEED) -> dict[str, dict[str, np.ndarra
         for i in range(k):
             grants["grant_id"].append(f"R{y:04d}{mo:02d}-{i + 1:04d}")
             grants["person_key"].append(keys[i])
-            grants["community"].append(names[int(rng.choice(len(comms), p=weights / weights.sum()))])
+            grants["community"].append(names[int(rng.choice(len(comms), p=cw))])
             grants["granted_on"].append(date(y, mo, 1) + timedelta(days=int(rng.integers(days))))
             grants["amount"].append(float(rng.choice(GRANT_AMOUNTS, p=GRANT_P)))
-            grants["reason"].append(demo.RELIEF_REASONS[int(rng.integers(len(demo.RELIEF_REASONS)))])
+            grants["reason"].append(reasons[int(rng.integers(len(reasons)))])
     standards = [dict(year=y, program=p, monthly_amount=std[(p, y)])
                  for y in range(2018, 2026) for p in programs]
     enrolment = []
