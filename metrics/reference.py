@@ -1,5 +1,5 @@
-"""Independent, plain-pandas implementations of the ``cases.*`` and ``incidents.*`` KPIs of
-KPI.md.
+"""Independent, plain-pandas implementations of the ``cases.*``, ``incidents.*`` and
+``benefits.*`` KPIs of KPI.md.
 
 They exist to check ``metrics.cases`` and ``metrics.incidents`` (which work in SQL) and as
 the load-everything baselines of the city-scale benchmarks (``metrics/bench/``). They are
@@ -22,6 +22,10 @@ with the keys of ``metrics.incidents.compute``: totals, 刑事 and 治安 counts
 overall and per community / category / month, and overall the CompStat table and the
 trend word. ``df`` must hold every row the CompStat windows reach (a year and a bit
 before as_of) as well as the period's.
+
+``benefits_kpis_pandas(recipients, payments, grants, standards, enrolment, population,
+period, as_of)`` takes the recipient lists' tables whole and returns every ``benefits.*``
+key overall and per community (lists only: no monthly statistics, so no precedence).
 """
 from __future__ import annotations
 
