@@ -10,6 +10,7 @@
                          [--strict] [--rejects R.csv]
     python cli.py bench --cases 1000000 [--db URL] [--repeat 3] [--rebuild]
     python cli.py bench --cadres 2000 [--db URL] [--repeat 3] [--rebuild]   (or --incidents N)
+    python cli.py bench --recipients 50000 [--db URL] [--repeat 3] [--rebuild]
     python cli.py db upgrade [--db URL]     bring the store's schema to the newest version
     python cli.py db current [--db URL]     show the store's schema version
     python cli.py appraisal publish --month YYYY-MM [--force] [--db URL]   freeze a month's 干部考核
@@ -484,7 +485,7 @@ def cmd_db(args) -> int:
 def cmd_bench(args) -> int:
     from metrics.bench import run_benches
 
-    return run_benches(args)  # --cases (the default) and/or --incidents
+    return run_benches(args)  # --cases (the default), --incidents, --cadres, --recipients
 
 
 def _month(text: str) -> str:
@@ -845,6 +846,9 @@ def build_parser() -> argparse.ArgumentParser:
                        "included) on a store of this many incidents, e.g. 1000000")
     bench.add_argument("--cadres", type=int, help="benchmark the cadre figures (attendance, "
                        "work logs with suspect logs, appraisal) for a month of N cadres, e.g. 2000")
+    bench.add_argument("--recipients", type=int, help="benchmark benefits.* (kpi --only "
+                       "benefits --by community for a year) on N recipients with five years "
+                       "of payments, e.g. 50000")
     bench.add_argument("--repeat", type=int, default=3, help="cold runs (the median is shown)")
     bench.add_argument("--rebuild", action="store_true", help="build the store even if it exists")
     bench.set_defaults(func=cmd_bench)

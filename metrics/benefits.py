@@ -113,7 +113,7 @@ PAYMENTS = _part(
      "exceptions": lambda i: i["outside"] + i["above"], "exc_outside": lambda i: i["outside"],
      "exc_above": lambda i: i["above"]},
     source=lambda: _PAYMENTS().outerjoin(benefit_standards, _STANDARD),
-    scope_column=r.community, provenance=LIST)
+    scope_column=r.community, provenance=LIST, lanes=True)  # the largest part: in runs of months
 GRANTS = _part(
     "benefits.grants", relief_grants, "granted_on",
     {"community": g.community, "program": literal_column(f"'{RELIEF}'")},

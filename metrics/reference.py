@@ -1,5 +1,5 @@
-"""Independent, plain-pandas implementations of the ``cases.*`` and ``incidents.*`` KPIs of
-KPI.md.
+"""Independent, plain-pandas implementations of the ``cases.*``, ``incidents.*`` and
+``benefits.*`` KPIs of KPI.md.
 
 They exist to check ``metrics.cases`` and ``metrics.incidents`` (which work in SQL) and as
 the load-everything baselines of the city-scale benchmarks (``metrics/bench/``). They are
@@ -22,6 +22,10 @@ with the keys of ``metrics.incidents.compute``: totals, 刑事 and 治安 counts
 overall and per community / category / month, and overall the CompStat table and the
 trend word. ``df`` must hold every row the CompStat windows reach (a year and a bit
 before as_of) as well as the period's.
+
+``benefits_kpis_pandas(recipients, payments, grants, standards, enrolment, population,
+period, as_of)`` takes the recipient lists' tables whole and returns every ``benefits.*``
+key overall and per community (lists only: no monthly statistics, so no precedence).
 """
 from __future__ import annotations
 
@@ -267,3 +271,190 @@ def incidents_kpis_pandas(df: pd.DataFrame, population: dict, as_of: datetime, s
             unit: _incident_figures(g, people.get(unit) if dim == "community" else everyone)
             for unit, g in sorted(cohort.groupby(dim, sort=True), key=lambda kv: kv[0])}
     return result
+
+
+# --------------------------------------------------------------------------- benefits
+
+BENEFIT_PROGRAMS = {"城市低保": "urban_dibao", "农村低保": "rural_dibao", "特困供养": "tekun",
+                    "残疾人生活补贴": "disability_living", "重度残疾人护理补贴": "disability_care"}
+RELIEF_CODE = "temporary_relief"
+DIBAO_PROGRAMS, TEKUN_PROGRAM = ("城市低保", "农村低保"), "特困供养"
+
+
+def _months_of(period, as_of) -> list[str]:
+    """'YYYY-MM' of every month the period touches, up to the month of as_of."""
+    out, y, m = [], period.start.year, period.start.month
+    while (y, m) <= (period.end.year, period.end.month):
+        out.append(f"{y:04d}-{m:02d}")
+        y, m = (y + 1, 1) if m == 12 else (y, m + 1)
+    return [mo for mo in out if mo <= f"{as_of:%Y-%m}"]
+
+
+def _fen(amounts: pd.Series) -> pd.Series:
+    """Amounts (元, NULL = none) in whole fen per row."""
+    return np.round(pd.to_numeric(amounts, errors="coerce").fillna(0) * 100).astype(np.int64)
+
+
+def _benefit_figures(g: dict, population) -> dict:
+    """Every benefits.* key of one unit from its sums (see benefits_kpis_pandas)."""
+    out = {}
+    per_1000 = (lambda n: None if not population else n / population * 1000)
+    for program, code in BENEFIT_PROGRAMS.items():
+        s = g["programs"].get(program, {})
+        fen, paid = s.get("fen", 0), s.get("paid", 0)
+        persons = s.get("persons", 0)
+        out.update({
+            f"benefits.{code}.persons": persons,
+            f"benefits.{code}.households": s.get("households", 0),
+            f"benefits.{code}.new": s.get("new", 0),
+            f"benefits.{code}.exited": s.get("exited", 0),
+            f"benefits.{code}.spending": fen / 100,
+            f"benefits.{code}.avg_monthly_per_person": fen / paid / 100 if paid else None,
+            f"benefits.{code}.per_1000": per_1000(persons),
+        })
+    r = g["relief"]
+    out.update({
+        f"benefits.{RELIEF_CODE}.cases": r["cases"],
+        f"benefits.{RELIEF_CODE}.persons": r["persons"],
+        f"benefits.{RELIEF_CODE}.spending": r["fen"] / 100,
+        f"benefits.{RELIEF_CODE}.avg_monthly_per_person":
+            r["fen"] / r["cases"] / 100 if r["cases"] else None,
+        f"benefits.{RELIEF_CODE}.per_1000": per_1000(r["persons"]),
+        "benefits.medical_insurance.enrolment_rate": _rate(g["enrolled"], g["required"]),
+        "benefits.exceptions": g["exceptions"],
+    })
+    return out
+
+
+def benefits_kpis_pandas(recipients: pd.DataFrame, payments: pd.DataFrame,
+                         grants: pd.DataFrame, standards: pd.DataFrame,
+                         enrolment: pd.DataFrame, population: dict, period, as_of: datetime,
+                         settings=None, scope=()) -> dict:
+    """The ``benefits.*`` keys of KPI.md from the recipient lists loaded whole (``SELECT *``
+    of benefit_recipients, benefit_payments, relief_grants, benefit_standards,
+    insurance_enrolment; no monthly statistics), overall and per community:
+    ``{"kpis": {...}, "groups": {"community": {name: {...}}}}``.
+
+    - active in a month: start_month ≤ month and (end_month NULL or ≥ month); persons and
+      households (distinct household_id, a recipient without one alone) in the reference
+      month — the month of the period's end or of as_of if earlier —, households counted
+      per community and added up;
+    - new / exited: start_month / end_month among the period's months up to as_of;
+    - spending and person-months: payments for the period's months (person-months: those
+      with an amount), in fen per payment;
+    - exceptions: a payment for a month outside its recipient's spell, a payment above
+      its program's standard of the payment's year (one each), and per person
+      (person_key) and month a 低保 record and a 特困供养 record both active (counted in
+      the 低保 record's community);
+    - 临时救助: grants dated in the period (up to as_of): cases and spending; persons =
+      grants in the reference month; medical insurance of the reference month's year.
+    """
+    months = _months_of(period, as_of)
+    last_day = min(period.end, as_of.date())
+    ref_month = f"{last_day:%Y-%m}"
+    if scope:
+        keep = set(scope)
+        recipients = recipients[recipients["community"].isin(keep)]
+        grants = grants[grants["community"].isin(keep)]
+        enrolment = enrolment[enrolment["community"].isin(keep)]
+        population = {c: p for c, p in population.items() if c in keep}
+    rec = recipients.copy()
+    rec["end_month"] = rec["end_month"].where(rec["end_month"].notna(), None)
+    first_m, last_m = (months[0], months[-1]) if months else ("9999-99", "0000-00")
+
+    def active(frame: pd.DataFrame, month: str) -> pd.Series:
+        return (frame["start_month"] <= month) & (frame["end_month"].isna()
+                                                  | (frame["end_month"] >= month))
+
+    units: dict[str, dict] = {}
+
+    def unit(name: str) -> dict:
+        return units.setdefault(name, {"programs": {}, "relief": {"cases": 0, "persons": 0,
+                                                                  "fen": 0},
+                                       "enrolled": 0, "required": 0, "exceptions": 0})
+
+    def add(name: str, program: str, what: str, value: int) -> None:
+        p = unit(name)["programs"].setdefault(program, {})
+        p[what] = p.get(what, 0) + int(value)
+
+    # stocks in the reference month (only when it is one of the period's months)
+    if ref_month in months:
+        now = rec[active(rec, ref_month)].copy()
+        now["household"] = now["household_id"].where(now["household_id"].notna(),
+                                                     now["recipient_id"])
+        for (c, prog), grp in now.groupby(["community", "program"]):
+            add(c, prog, "persons", len(grp))
+            add(c, prog, "households", grp["household"].nunique())
+    for col, what in (("start_month", "new"), ("end_month", "exited")):
+        sel = rec[rec[col].notna() & (rec[col] >= first_m) & (rec[col] <= last_m)]
+        for (c, prog), grp in sel.groupby(["community", "program"]):
+            add(c, prog, what, len(grp))
+        for c in sel["community"].unique():
+            unit(c)
+
+    # payments of the period's months, and the two payment rules
+    pay = payments[payments["month"].isin(months)].merge(
+        rec[["recipient_id", "program", "community", "start_month", "end_month"]],
+        on="recipient_id", how="inner")
+    pay["fen"] = _fen(pay["amount"])
+    pay["paid"] = pay["amount"].notna()
+    std = standards.dropna(subset=["monthly_amount"]).assign(
+        year=lambda f: f["year"].astype(int))
+    pay["year"] = pay["month"].str[:4].astype(int)
+    pay = pay.merge(std.rename(columns={"monthly_amount": "standard"})[
+        ["year", "program", "standard"]], on=["year", "program"], how="left")
+    amount = pd.to_numeric(pay["amount"], errors="coerce")
+    standard = pd.to_numeric(pay["standard"], errors="coerce")
+    pay["above"] = (amount > standard).fillna(False)
+    pay["outside"] = (pay["month"] < pay["start_month"]) | (
+        pay["end_month"].notna() & (pay["month"] > pay["end_month"]))
+    for (c, prog), grp in pay.groupby(["community", "program"]):
+        add(c, prog, "fen", grp["fen"].sum())
+        add(c, prog, "paid", grp["paid"].sum())
+        unit(c)["exceptions"] += int(grp["above"].sum() + grp["outside"].sum())
+
+    # a person active in 低保 and in 特困供养 in the same month
+    keyed = rec[rec["person_key"].notna() & (rec["person_key"] != "")]
+    dibao = keyed[keyed["program"].isin(DIBAO_PROGRAMS)]
+    tekun = keyed[keyed["program"] == TEKUN_PROGRAM]
+    both = dibao.merge(tekun, on="person_key", suffixes=("", "_t"))
+    for month in months:
+        hit = both[active(both, month)
+                   & (both["start_month_t"] <= month)
+                   & (both["end_month_t"].isna() | (both["end_month_t"] >= month))]
+        for (key, c), _ in hit.groupby(["person_key", "community"]):
+            unit(c)["exceptions"] += 1
+
+    # 临时救助
+    days = pd.to_datetime(grants["granted_on"]).dt.date
+    gr = grants[(days >= period.start) & (days <= last_day)].copy()
+    gr["fen"] = _fen(gr["amount"])
+    gr["month"] = pd.to_datetime(gr["granted_on"]).dt.strftime("%Y-%m")
+    for c, grp in gr.groupby("community"):
+        u = unit(c)["relief"]
+        u["cases"] += len(grp)
+        u["fen"] += int(grp["fen"].sum())
+        u["persons"] += int((grp["month"] == ref_month).sum())
+
+    # medical insurance of the reference month's year
+    ins = enrolment[enrolment["year"].astype(int) == last_day.year]
+    for c, required, enrolled in zip(ins["community"], ins["required"], ins["enrolled"]):
+        u = unit(c)
+        u["required"] += 0 if pd.isna(required) else int(required)
+        u["enrolled"] += 0 if pd.isna(enrolled) else int(enrolled)
+
+    total = {"programs": {}, "relief": {"cases": 0, "persons": 0, "fen": 0},
+             "enrolled": 0, "required": 0, "exceptions": 0}
+    for u in units.values():
+        for prog, sums in u["programs"].items():
+            t = total["programs"].setdefault(prog, {})
+            for k, v in sums.items():
+                t[k] = t.get(k, 0) + v
+        for k in ("cases", "persons", "fen"):
+            total["relief"][k] += u["relief"][k]
+        for k in ("enrolled", "required", "exceptions"):
+            total[k] += u[k]
+    known = [p for p in population.values() if p is not None]
+    return {"kpis": _benefit_figures(total, sum(known) if known else None),
+            "groups": {"community": {c: _benefit_figures(u, population.get(c))
+                                     for c, u in sorted(units.items())}}}

@@ -1,4 +1,5 @@
-"""City-scale benchmarks: ``python cli.py bench --cases N`` and/or ``--incidents N``.
+"""City-scale benchmarks: ``python cli.py bench --cases N`` and/or ``--incidents N``,
+``--cadres N``, ``--recipients N``.
 
     common.py     shared plumbing: the store (create, bulk load, reuse), the fresh-process
                   measurements (wall time, VmHWM), comparing figures with a reference
@@ -6,6 +7,8 @@
     incidents.py  incidents: one million 警情, all ``incidents.*`` keys with CompStat
     cadres.py     cadres: 2 000 cadres' year of attendance, logs and handled cases; a
                   month's ``kpi --only attendance,worklogs,appraisal --by cadre``
+    benefits.py   benefits: 50 000 recipients with five years of monthly payments; a
+                  year's ``kpi --only benefits --by community``
 
 Each domain's figures are checked against its independent pandas reference
 (``metrics.reference``), which is also the load-everything baseline. Every measurement
@@ -34,13 +37,21 @@ def run_benches(args) -> int:
     cases = getattr(args, "cases", None)
     incidents = getattr(args, "incidents", None)
     cadres = getattr(args, "cadres", None)
+    recipients = getattr(args, "recipients", None)
     codes = []
+    if recipients is not None:
+        from metrics.bench.benefits import run_benefits_bench
+
+        codes.append(run_benefits_bench(args))
+        if cases is None and incidents is None and cadres is None:
+            return codes[0]
+        print("", flush=True)
     if cadres is not None:
         from metrics.bench.cadres import run_cadres_bench
 
         codes.append(run_cadres_bench(args))
         if cases is None and incidents is None:
-            return codes[0]
+            return max(codes)
         print("", flush=True)
     if cases is not None or incidents is None:
         args.cases = DEFAULT_CASES if cases is None else cases

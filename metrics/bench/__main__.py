@@ -1,5 +1,5 @@
 """``python -m metrics.bench``: the benchmarks, or one measurement in this fresh process
-(``--measure MODE --domain cases|incidents``, printed as one line of JSON)."""
+(``--measure MODE --domain cases|incidents|cadres|benefits``, printed as one line of JSON)."""
 from __future__ import annotations
 
 import argparse
@@ -20,8 +20,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--rebuild", action="store_true")
     parser.add_argument("--measure", choices=["cold", "trace", "warm", "baseline",
                                               "baseline-trace", "parts"])
-    parser.add_argument("--domain", choices=["cases", "incidents", "cadres"], default="cases")
+    parser.add_argument("--domain", choices=["cases", "incidents", "cadres", "benefits"], default="cases")
     parser.add_argument("--cadres", type=int)
+    parser.add_argument("--recipients", type=int)
     parser.add_argument("--as-of", type=datetime.fromisoformat, default=CUTOFF)
     args = parser.parse_args(argv)
     if args.measure:
@@ -29,6 +30,8 @@ def main(argv: list[str] | None = None) -> int:
             from metrics.bench.incidents import measure
         elif args.domain == "cadres":
             from metrics.bench.cadres import measure
+        elif args.domain == "benefits":
+            from metrics.bench.benefits import measure
         else:
             from metrics.bench.cases import measure
         print(json.dumps(measure(args.measure, args.db, args.as_of), ensure_ascii=False,

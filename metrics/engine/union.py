@@ -19,13 +19,21 @@ names, each counting some of the union's counts — and the engine runs every pa
   count ``from.<provenance>`` (and ``<code>.from.<provenance>``), so pages can say where a
   figure comes from.
 
+How the parts are read (``load_union``): a part with a ``spell`` as a pivot of the
+period's months (``sql.spell_statement``: each row read once, its months as CASE columns,
+instead of the rows joined with every month), a part declared with ``lanes`` (the largest,
+payments) in ``app.query_workers`` runs of whole months; the statements are dealt out to
+the lanes, those runs first.
+
 The result is an ordinary ``Cube`` (text keys, no durations), rolled up and turned into
 figures by the registry like any domain's.
 """
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from datetime import date, timedelta
+from typing import Any
 
 import numpy as np
 from sqlalchemy import Engine
@@ -33,7 +41,8 @@ from sqlalchemy import Engine
 from metrics.context import Query
 from metrics.engine import sql
 from metrics.engine.cube import Cube, _clean, _factorize, _run_all, workers
-from metrics.engine.domain import Domain
+from metrics.engine.domain import Domain, months_until
+from metrics.period import Period
 
 
 @dataclass(frozen=True)
@@ -67,6 +76,9 @@ class Union:
                 raise ValueError(f"{self.name}: every part needs the dimensions {self.dimensions}")
             if part.coded_keys or part.backlog or part.duration or part.extra:
                 raise ValueError(f"{self.name}: parts are plain row sources")
+            if part.lanes and part.spell is None and not part.monthly_cohort:
+                raise ValueError(f"{self.name}: a part read in runs of months needs a "
+                                 "'YYYY-MM' cohort or a spell")
 
     @property
     def breakdowns(self) -> tuple[str, ...]:
@@ -102,17 +114,63 @@ class Union:
         return dim == self.scope_dimension
 
 
+PIVOT_MONTHS = 60  # a spell part's months per statement (each month adds its count columns)
+
+
+def month_runs(q: Query, n: int) -> list[Query]:
+    """The query cut into at most n runs of whole months (the first and last keep the
+    period's own first and last day): a part whose rows are dated by month ('YYYY-MM'
+    cohorts, spells) must not see a month in two runs."""
+    months = months_until(q)
+    n = max(1, min(n, len(months)))
+    if n == 1:
+        return [q]
+    cuts = [round(i * len(months) / n) for i in range(n + 1)]
+    runs = []
+    for i in range(n):
+        first, last = months[cuts[i]], months[cuts[i + 1] - 1]
+        y, m = int(last[:4]), int(last[5:])
+        start = max(q.period.start, date(int(first[:4]), int(first[5:]), 1))
+        end = q.period.end if i == n - 1 else date(y + (m == 12), m % 12 + 1, 1) - timedelta(days=1)
+        runs.append(replace(q, period=Period(start, end)))
+    return runs
+
+
+def _jobs(union: Union, q: Query, dialect: str, n_lanes: int) -> list[tuple[int, Query, Any]]:
+    """(part index, its query, statement) of every statement to run: a part declared with
+    ``lanes`` is read in ``n_lanes`` runs of months (those first, so that they land in
+    different lanes), a spell part as a pivot of its months (``sql.spell_statement``, at
+    most ``PIVOT_MONTHS`` a statement)."""
+    jobs = []
+    for i, part in enumerate(union.parts):
+        runs = month_runs(q, n_lanes) if part.lanes else [q]
+        if part.spell is not None:  # at most PIVOT_MONTHS months (columns) a statement
+            runs = [piece for run in runs for piece in month_runs(
+                run, -(-len(months_until(run)) // PIVOT_MONTHS))]
+        for run in runs:
+            statement = sql.spell_statement(part, run, dialect) if part.spell is not None \
+                else sql.cube_statement(part, run, dialect)
+            jobs.append((i, run, statement))
+    return sorted(jobs, key=lambda job: not union.parts[job[0]].lanes)
+
+
 def load_union(engine: Engine, union: Union, q: Query) -> Cube:
     """Every part's cube (text keys) side by side, stacked, precedence applied, split."""
     dialect = engine.dialect.name
-    n_lanes = max(1, min(workers(engine, q), len(union.parts)))
+    n_lanes = max(1, workers(engine, q))
+    jobs = _jobs(union, q, dialect, n_lanes)
+    n_lanes = min(n_lanes, len(jobs))
     lanes: list[list] = [[] for _ in range(n_lanes)]
-    for i, part in enumerate(union.parts):
-        lanes[i % n_lanes].append(sql.cube_statement(part, q, dialect))
+    for k, (_, _, statement) in enumerate(jobs):
+        lanes[k % n_lanes].append(statement)
     results = _run_all(engine, lanes)
-    # _run_all returns the statements lane by lane: back to the parts' order
-    order = [i for lane in range(n_lanes) for i in range(len(union.parts)) if i % n_lanes == lane]
-    by_part = dict(zip(order, results))
+    # _run_all returns the statements lane by lane: back to the jobs' order
+    order = [k for lane in range(n_lanes) for k in range(len(jobs)) if k % n_lanes == lane]
+    by_part: dict[int, list] = {i: [] for i in range(len(union.parts))}
+    for k, rows in sorted(zip(order, results), key=lambda pair: pair[0]):
+        i, run, _ = jobs[k]
+        part = union.parts[i]
+        by_part[i] += sql.unpivot(part, run, rows) if part.spell is not None else rows
 
     base = union.base_counts
     column = {n: j for j, n in enumerate(base)}
