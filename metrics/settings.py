@@ -168,6 +168,7 @@ SCHEMA: dict[str, Any] = {
         "playlist": Key(list(DEFAULT_PLAYLIST), "list", choices=tuple(SLIDES)),
         "dwell": {slide: Key(0, "int", 0, 3_600) for slide in SLIDES},
         "alert_seconds": Key(20, "int", 5, 3_600),
+        "reload_hours": Key(6.0, "float", 0, 168),
     },
     "auth": {
         "max_failures": Key(5, "int", 1, 100),

@@ -423,7 +423,8 @@ assert set(RENDER) == set(SLIDES), "every slide of metrics.slides has a renderer
 
 def main() -> None:
     st.html(ui.css(scale()))
-    st.html(ui.SCRIPT, unsafe_allow_javascript=True)
+    st.html(ui.script(settings().get_path("bigscreen.reload_hours")),
+            unsafe_allow_javascript=True)
     override, pinned, note = read_params()
     if (current_viewer() or OPEN_VIEWER).role == OPEN:
         note = "；".join(n for n in ("未启用登录", note) if n)

@@ -258,3 +258,10 @@ def test_notices_import_like_any_table(tmp_path, capsys):
     assert "第 3 行 [标题]" in out                      # the row without a title is rejected
     assert current_notices(get_engine(url), date(2024, 3, 31)) == [
         {"title": "防汛", "body": ""}, {"title": "疾控提示", "body": "=流感疫苗接种"}]
+
+
+def test_screen_script_reloads_the_page_on_the_setting():
+    from pages.ui.screen import script
+
+    assert "var hours = 6;" in script(6.0) and "var hours = 0;" in script(0)
+    assert "RELOAD_HOURS" not in script(1.5) and "var hours = 1.5;" in script(1.5)

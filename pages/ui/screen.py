@@ -109,10 +109,11 @@ div[data-testid="stVerticalBlock"][style*="border"] {{ border-color: #23324a !im
 </style>
 """
 
-# Our own constant code (no data in it): zoom the 1920×1080 layout to the window, and keep
-# the clock, date and weekday live in Asia/Shanghai time whatever the TV's own zone. Runs
-# once per browser page, however often Streamlit redraws.
-SCRIPT = f"""
+# Our own code (no data in it): the window's scale (see the module docstring), the clock,
+# date and weekday live in Asia/Shanghai time whatever the TV's own zone, and a fresh page
+# load every RELOAD hours (``bigscreen.reload_hours``; 0: never), which bounds whatever a
+# browser keeps over weeks. Runs once per browser page, however often Streamlit redraws.
+_SCRIPT = f"""
 <script>
 (function () {{
   if (window.__zhiliScreen) {{ return; }}
@@ -142,11 +143,18 @@ SCRIPT = f"""
   }}
   window.addEventListener('resize', fit);
   setTimeout(fit, 1500);
+  var hours = RELOAD_HOURS;
+  if (hours > 0) {{ setTimeout(function () {{ window.location.reload(); }}, hours * 3600 * 1000); }}
   setInterval(tick, 1000);
   tick();
 }})();
 </script>
 """
+
+
+def script(reload_hours: float) -> str:
+    """Our script with the reload period filled in (a number from the validated settings)."""
+    return _SCRIPT.replace("RELOAD_HOURS", f"{float(reload_hours):g}")
 
 
 def read_scale(cookies) -> float:
