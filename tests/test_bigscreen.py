@@ -265,3 +265,22 @@ def test_screen_script_reloads_the_page_on_the_setting():
 
     assert "var hours = 6;" in script(6.0) and "var hours = 0;" in script(0)
     assert "RELOAD_HOURS" not in script(1.5) and "var hours = 1.5;" in script(1.5)
+
+
+def test_one_computation_serves_every_open_screen(demo_url, monkeypatch):
+    """Ten screens open mean one model computation, not ten (st.cache_data is shared by
+    every session of the server)."""
+    import streamlit as st
+
+    calls = []
+    real = screen.model
+
+    def counting(*args, **kwargs):
+        calls.append(args[1])
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(screen, "model", counting)
+    st.cache_data.clear()
+    for _ in range(3):
+        _screen(demo_url, monkeypatch, slide="overview")
+    assert len(calls) == 1
