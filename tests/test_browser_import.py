@@ -46,7 +46,13 @@ def test_upload_map_and_import_in_chromium(tmp_path, monkeypatch):
         page.goto(base + "/data", wait_until="domcontentloaded")
         _settle(page)
         assert "智理 · 东湖街道" in page.inner_text('[data-testid="stSidebar"]')
-        page.locator('[data-testid="stSelectbox"]').filter(has_text="导入到哪张表").click()
+        # the box lies below the fold (the inventory lists 16 tables): bring it up first,
+        # then open it by its input
+        box = page.get_by_role("combobox", name="导入到哪张表")
+        box.scroll_into_view_if_needed()
+        time.sleep(0.5)
+        box.click()
+        page.get_by_role("listbox").wait_for(timeout=10_000)
         page.get_by_role("option", name="诉求工单（cases）").click()
         _settle(page)
         uploader = page.locator('[data-testid="stFileUploader"]').filter(has_text="选择数据文件")
