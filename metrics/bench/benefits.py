@@ -50,7 +50,7 @@ import numpy as np
 
 from metrics.bench.common import (CUTOFF, SEED, analyse, bench_path, child, differences,
                                   fresh_store_with_roster, load_table, log_build, logged_rows,
-                                  median_of, open_store, repeats, rss_mb, say, without_indexes)
+                                  median_of, open_store, repeats, rss_mb, say, verdict, without_indexes)
 
 TARGET_COLD_S = 3.0
 TARGET_RSS_MB = 300.0
@@ -447,21 +447,4 @@ def run_benefits_bench(args) -> int:
     rows += [(f"  part alone: {name} (s)", v) for name, v in parts["parts"].items()]
     for name, v in rows:
         say(f"{name:<44}{v:>10.3f}")
-    judged = engine.dialect.name == "sqlite"
-    checks = [
-        (f"cold whole process ≤ {TARGET_COLD_S:g} s", cold_wall <= TARGET_COLD_S
-         if judged else None, f"{cold_wall:.2f} s"),
-        (f"peak RSS ≤ {TARGET_RSS_MB:g} MB", cold_rss <= TARGET_RSS_MB if judged else None,
-         f"{cold_rss:.0f} MB"),
-        ("same figures as the pandas reference (1e-9)", not diffs, f"{len(diffs)} differences"),
-    ]
-    say("")
-    for label, ok, value in checks:
-        mark = "OK" if ok else "MISSED" if ok is not None else "SQLite target, reported"
-        say(f"  [{mark}] {label}: {value}")
-    for d in diffs[:10]:
-        say(f"    {d}")
-    missed = [label for label, ok, _ in checks if ok is False]
-    say(("targets met" if judged else "figures agree; the speed targets are SQLite's")
-        if not missed else f"targets missed: {'; '.join(missed)}")
-    return 0 if not missed else 1
+    return verdict(engine, cold_wall, cold_rss, diffs, TARGET_COLD_S, TARGET_RSS_MB)

@@ -72,6 +72,30 @@ def say(message: str) -> None:
     print(message, flush=True)
 
 
+def verdict(engine, cold_wall: float, cold_rss: float, diffs: list, target_s: float,
+            target_mb: float) -> int:
+    """Say whether the cold run met its targets (judged on SQLite only, reported elsewhere)
+    and whether the figures agree with the reference; the bench's exit code."""
+    judged = engine.dialect.name == "sqlite"
+    checks = [
+        (f"cold whole process ≤ {target_s:g} s", cold_wall <= target_s
+         if judged else None, f"{cold_wall:.2f} s"),
+        (f"peak RSS ≤ {target_mb:g} MB", cold_rss <= target_mb if judged else None,
+         f"{cold_rss:.0f} MB"),
+        ("same figures as the pandas reference (1e-9)", not diffs, f"{len(diffs)} differences"),
+    ]
+    say("")
+    for label, ok, value in checks:
+        mark = "OK" if ok else "MISSED" if ok is not None else "SQLite target, reported"
+        say(f"  [{mark}] {label}: {value}")
+    for d in diffs[:10]:
+        say(f"    {d}")
+    missed = [label for label, ok, _ in checks if ok is False]
+    say(("targets met" if judged else "figures agree; the speed targets are SQLite's")
+        if not missed else f"targets missed: {'; '.join(missed)}")
+    return 0 if not missed else 1
+
+
 def repeats(args) -> int:
     """How many cold runs of each side (``--repeat``, at least 1)."""
     return max(1, int(getattr(args, "repeat", 3) or 3))
